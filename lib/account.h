@@ -1,0 +1,29 @@
+/* Account workflows shared by icsoectl and mod_icsoe: issuing a link by
+ * mail, notifying that a password was registered. */
+#ifndef ICSOE_ACCOUNT_H
+#define ICSOE_ACCOUNT_H
+
+#include <stddef.h>
+#include "conf.h"
+#include "dir.h"
+#include "err.h"
+#include "token.h"
+
+/* Create a token for c (activation or reset), store it (voiding any older
+ * one) and, when send is non-zero, mail the link.  The link
+ * (activation_url?t=TOKEN) is copied into link_out when it is not NULL (for
+ * "--no-mail").  If mailing fails the token stays stored (a later resend
+ * voids it), the account is unchanged and ICSOE_ERR_UNAVAILABLE is
+ * returned with err saying why. */
+icsoe_status icsoe_account_issue_link(icsoe_dir *d, const icsoe_conf *conf,
+                                      const icsoe_capturist *c,
+                                      icsoe_token_purpose purpose, int send,
+                                      char *link_out, size_t link_len,
+                                      char *err, size_t errlen);
+
+/* "Tu contraseña fue registrada" mail. */
+icsoe_status icsoe_account_notify_password_set(const icsoe_conf *conf,
+                                               const icsoe_capturist *c,
+                                               char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,81 @@
+/* /etc/icsoe/icsoe.conf: "keyword value" lines, '#' comments.
+ *
+ * Every key is declared once in conf.c's table (name, type, default, range).
+ * Errors name the file and line: "icsoe.conf:12: unknown keyword 'urii'".
+ * Secret files (bindpw_file, smtp_pass_file) must not be readable or
+ * writable by group or other.  The loaded struct is immutable and may be
+ * shared between threads. */
+#ifndef ICSOE_CONF_H
+#define ICSOE_CONF_H
+
+#include <stddef.h>
+#include "pwpolicy.h"
+
+#define ICSOE_CONF_MAX_URIS 8
+
+typedef enum icsoe_tls_reqcert {
+    ICSOE_TLS_REQCERT_DEMAND = 0, /* default */
+    ICSOE_TLS_REQCERT_HARD,
+    ICSOE_TLS_REQCERT_TRY,
+    ICSOE_TLS_REQCERT_ALLOW,
+    ICSOE_TLS_REQCERT_NEVER
+} icsoe_tls_reqcert;
+
+typedef enum icsoe_starttls {
+    ICSOE_STARTTLS_NO = 0,   /* ldap:// or smtp:// in clear (loopback only!) */
+    ICSOE_STARTTLS_TRY,
+    ICSOE_STARTTLS_REQUIRED
+} icsoe_starttls;
+
+typedef struct icsoe_conf {
+    char *path;                        /* file it was read from */
+
+    /* directory */
+    char *uri[ICSOE_CONF_MAX_URIS];    /* "uri ldap://a ldaps://b" (repeatable) */
+    size_t nuri;
+    char *base;                        /* required */
+    char *binddn;                      /* service account */
+    char *bindpw;                      /* read from bindpw_file; wiped on free */
+    char *bindpw_file;
+    int timeout;                       /* seconds, network and operation; default 5 */
+    icsoe_tls_reqcert tls_reqcert;
+    char *tls_cacertfile;
+    icsoe_starttls ldap_starttls;      /* "ldap_starttls no|try|required", default no */
+
+    /* mail */
+    char *smtp_url;                    /* smtp://host:port or smtps:// */
+    char *smtp_user;
+    char *smtp_pass;                   /* from smtp_pass_file; wiped on free */
+    char *smtp_pass_file;
+    icsoe_starttls smtp_starttls;      /* default try */
+    int smtp_timeout;                  /* seconds, default 10 */
+    char *mail_from;                   /* "ICSOE <icsoe@example.org>" */
+    char *mail_template_dir;           /* optional override of built-in mails */
+
+    /* links and tokens */
+    char *activation_url;              /* https://site/icsoe/activar */
+    char *login_url;                   /* for mails; default derived from activation_url */
+    int token_lifetime;                /* seconds, default 72h */
+    int reset_token_lifetime;          /* seconds, default 1h */
+    int recover_interval;              /* seconds between recovery mails per account, default 900 */
+    char *site_name;                   /* "ICSOE", used in mails and pages */
+
+    /* password policy (the blocklist is owned by the conf) */
+    icsoe_pwpolicy pwpolicy;
+    char *password_blocklist;          /* path */
+    icsoe_blocklist *blocklist;
+} icsoe_conf;
+
+/* Load and validate.  Returns NULL on error with a one-line message in err
+ * naming file and line.  Caller frees with icsoe_conf_free. */
+icsoe_conf *icsoe_conf_load(const char *path, char *err, size_t errlen);
+void icsoe_conf_free(icsoe_conf *c);
+
+/* Default path when nothing else is given. */
+#define ICSOE_CONF_DEFAULT_PATH "/etc/icsoe/icsoe.conf"
+
+/* Check that a secret file is a regular file not accessible by group/other.
+ * 0 if fine, -1 with message in err. Shared with the session key loader. */
+int icsoe_check_secret_file(const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,177 @@
+/* The directory: capturists, contractors and tokens in OpenLDAP.
+ *
+ * An icsoe_dir is one "session" with the directory: a service connection
+ * (bound as binddn, reused, reconnected after the server drops) and a
+ * separate authentication connection used only for user binds (never for
+ * service operations).  An icsoe_dir is NOT thread-safe: use one per thread
+ * (Apache keeps a pool of them, PAM opens one per call).  Every operation
+ * tries the configured URIs in order and gives up after conf->timeout
+ * seconds with ICSOE_ERR_UNAVAILABLE.  Every filter value is escaped.
+ *
+ * Layout under conf->base (see schema/README):
+ *   ou=contratistas   icsoeRFC=<RFC>   objectClass icsoeContractor
+ *   ou=capturistas    uid=<CURP>       inetOrgPerson + icsoeCapturist
+ *   cn=icsoe-decoy                     bound on unknown/pending CURPs so a
+ *                                      failed login costs the same work
+ */
+#ifndef ICSOE_DIR_H
+#define ICSOE_DIR_H
+
+#include <stddef.h>
+#include <time.h>
+#include "conf.h"
+#include "err.h"
+#include "log.h"
+#include "rfc.h"
+#include "curp.h"
+#include "token.h"
+
+typedef struct icsoe_dir icsoe_dir;
+
+/* Never connects here (connections are lazy).  NULL only when out of memory.
+ * conf and lg must outlive the handle. */
+icsoe_dir *icsoe_dir_open(const icsoe_conf *conf, const icsoe_logger *lg);
+void icsoe_dir_close(icsoe_dir *d);
+/* Last error in words for logs (e.g. "ldap://127.0.0.1:389: Can't contact
+ * LDAP server"), never a secret.  Valid until the next call. */
+const char *icsoe_dir_reason(const icsoe_dir *d);
+
+/* ---- contractors ---- */
+typedef struct icsoe_contractor {
+    char rfc[ICSOE_RFC_BUFSZ];
+    char *name;   /* razón social, required */
+    char *repse;  /* may be NULL */
+    char *email;  /* may be NULL */
+} icsoe_contractor;
+
+void icsoe_contractor_clear(icsoe_contractor *c);              /* frees members */
+void icsoe_contractor_list_free(icsoe_contractor *v, size_t n); /* and array */
+
+icsoe_status icsoe_dir_contractor_add(icsoe_dir *d, const icsoe_contractor *c);
+icsoe_status icsoe_dir_contractor_get(icsoe_dir *d, const char *rfc,
+                                      icsoe_contractor *out);
+/* All contractors, sorted by RFC. */
+icsoe_status icsoe_dir_contractor_list(icsoe_dir *d, icsoe_contractor **out,
+                                       size_t *n);
+/* The given RFCs in one search (unknown RFCs are skipped), sorted by RFC. */
+icsoe_status icsoe_dir_contractor_get_many(icsoe_dir *d,
+                                           const char *const *rfcs, size_t nrfc,
+                                           icsoe_contractor **out, size_t *n);
+/* ICSOE_ERR_EXISTS while capturists are assigned, unless force (which
+ * revokes it from them first). */
+icsoe_status icsoe_dir_contractor_remove(icsoe_dir *d, const char *rfc, int force);
+
+/* ---- capturists ---- */
+typedef enum icsoe_capturist_status {
+    ICSOE_CAPTURIST_PENDING = 0,
+    ICSOE_CAPTURIST_ACTIVE,
+    ICSOE_CAPTURIST_LOCKED
+} icsoe_capturist_status;
+
+const char *icsoe_capturist_status_name(icsoe_capturist_status s); /* "pending"... */
+int icsoe_capturist_status_parse(const char *s); /* -1 if unknown */
+
+typedef struct icsoe_capturist {
+    char curp[ICSOE_CURP_LEN + 1];
+    char *name;
+    char *email;
+    icsoe_capturist_status status;
+    char **contractors;     /* RFCs, sorted */
+    size_t ncontractors;
+    long long epoch;        /* bumped on logout, lock and password change */
+    time_t token_expiry;    /* 0 when no token is pending */
+    int token_purpose;      /* icsoe_token_purpose or 0 */
+    time_t last_recover;    /* last recovery mail, 0 if never */
+    int pp_locked;          /* ppolicy pwdAccountLockedTime present */
+} icsoe_capturist;
+
+void icsoe_capturist_clear(icsoe_capturist *c);
+void icsoe_capturist_list_free(icsoe_capturist *v, size_t n);
+
+/* Creates a pending account without password; every contractor must exist
+ * (ICSOE_ERR_NOT_FOUND otherwise), ICSOE_ERR_EXISTS if the CURP exists. */
+icsoe_status icsoe_dir_capturist_add(icsoe_dir *d, const icsoe_capturist *c);
+icsoe_status icsoe_dir_capturist_get(icsoe_dir *d, const char *curp,
+                                     icsoe_capturist *out);
+/* rfc NULL = any; status -1 = any.  Sorted by CURP. */
+icsoe_status icsoe_dir_capturist_list(icsoe_dir *d, const char *rfc, int status,
+                                      icsoe_capturist **out, size_t *n);
+icsoe_status icsoe_dir_capturist_grant(icsoe_dir *d, const char *curp,
+                                       const char *rfc); /* EXISTS if already */
+icsoe_status icsoe_dir_capturist_revoke(icsoe_dir *d, const char *curp,
+                                        const char *rfc); /* NOT_FOUND if not */
+/* Admin lock: status locked and epoch bumped (ends sessions). */
+icsoe_status icsoe_dir_capturist_lock(icsoe_dir *d, const char *curp);
+/* Status back to active (or pending if no password was ever set) and the
+ * ppolicy lockout cleared (pwdAccountLockedTime, pwdFailureTime). */
+icsoe_status icsoe_dir_capturist_unlock(icsoe_dir *d, const char *curp);
+icsoe_status icsoe_dir_capturist_remove(icsoe_dir *d, const char *curp);
+/* Ends every session of the account (logout). */
+icsoe_status icsoe_dir_capturist_bump_epoch(icsoe_dir *d, const char *curp);
+/* Rate limit for recovery mails: records now and returns ICSOE_OK if the
+ * previous one is older than min_interval, else ICSOE_ERR_EXISTS. Atomic
+ * (the old value is deleted by value). */
+icsoe_status icsoe_dir_capturist_claim_recover(icsoe_dir *d, const char *curp,
+                                               time_t now, int min_interval);
+
+/* ---- one-time tokens ---- */
+/* Store hash+expiry+purpose, replacing (voiding) any previous token. */
+icsoe_status icsoe_dir_token_store(icsoe_dir *d, const char *curp,
+                                   icsoe_token_purpose purpose,
+                                   const char *hash_hex, time_t expiry);
+/* Find the account owning token (purpose 0 = any).  NOT_FOUND for unknown,
+ * malformed or wrong-purpose tokens, EXPIRED when past expiry.  Never
+ * consumes. */
+icsoe_status icsoe_dir_token_lookup(icsoe_dir *d, const char *token, int purpose,
+                                    icsoe_capturist *out);
+/* Atomically: delete the exact token hash, set userPassword (slapd hashes
+ * it), status active, bump epoch.  A concurrent or second use gets
+ * NOT_FOUND; EXPIRED past expiry; POLICY if slapd's ppolicy refuses (msg
+ * says why).  out (may be NULL) receives the account as it was. */
+icsoe_status icsoe_dir_token_consume(icsoe_dir *d, const char *token, int purpose,
+                                     const char *new_password,
+                                     icsoe_capturist *out);
+
+/* ---- authentication ---- */
+typedef struct icsoe_ppolicy_info {
+    int locked;          /* accountLocked */
+    int expired;         /* passwordExpired */
+    int must_change;     /* changeAfterReset */
+    int grace_left;      /* -1 when not sent */
+    int expires_in;      /* seconds, -1 when not sent */
+} icsoe_ppolicy_info;
+
+/* Bind as the capturist.  ICSOE_OK only if the bind answered 0 and the
+ * account is active.  Unknown CURP, wrong password and pending account all
+ * give ICSOE_ERR_INVALID_CREDENTIALS after the same work (a bind of the
+ * decoy entry).  ppolicy lockout or status locked: ICSOE_ERR_LOCKED.
+ * Expired password: ICSOE_ERR_EXPIRED.  out and pp may be NULL. */
+icsoe_status icsoe_dir_verify_password(icsoe_dir *d, const char *curp,
+                                       const char *password,
+                                       icsoe_capturist *out,
+                                       icsoe_ppolicy_info *pp);
+
+typedef enum icsoe_pwchange_reason {
+    ICSOE_PWCHANGE_NONE = 0,
+    ICSOE_PWCHANGE_IN_HISTORY,
+    ICSOE_PWCHANGE_TOO_YOUNG,
+    ICSOE_PWCHANGE_QUALITY,
+    ICSOE_PWCHANGE_TOO_SHORT,
+    ICSOE_PWCHANGE_NOT_ALLOWED,
+    ICSOE_PWCHANGE_OTHER
+} icsoe_pwchange_reason;
+const char *icsoe_pwchange_reason_message(icsoe_pwchange_reason r); /* Spanish */
+
+/* Password Modify extended operation (RFC 3062) bound as the user.
+ * INVALID_CREDENTIALS for a wrong old password, POLICY with *why set when
+ * ppolicy refuses. Bumps the epoch on success. */
+icsoe_status icsoe_dir_change_password(icsoe_dir *d, const char *curp,
+                                       const char *old_password,
+                                       const char *new_password,
+                                       icsoe_pwchange_reason *why);
+
+/* ---- helpers (exposed for tests and fuzzing) ---- */
+/* RFC 4515 escaping of a filter value into a malloc'd string. */
+char *icsoe_ldap_filter_escape(const char *value) __attribute__((warn_unused_result));
+
+#endif

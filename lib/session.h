@@ -1,0 +1,64 @@
+/* Sealed session cookies (AES-256-GCM, OpenSSL libcrypto).
+ *
+ * Cookie = base64url( version(1) | key id(4) | nonce(12) | ciphertext | tag(16) )
+ * with a fresh random nonce per seal and the site name (server name) bound as
+ * associated data, so a cookie from one vhost is refused on another.  The
+ * first key of a keyring seals, every key opens (rotation).  Keys are read
+ * once at start-up; opening a cookie costs microseconds. */
+#ifndef ICSOE_SESSION_H
+#define ICSOE_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "curp.h"
+#include "rfc.h"
+#include "err.h"
+
+#define ICSOE_SESSION_KEY_BYTES 32
+#define ICSOE_SESSION_CSRF_BYTES 16
+#define ICSOE_SESSION_MAX_COOKIE 1024 /* larger cookies are refused unread */
+#define ICSOE_SESSION_NAME_MAX 200    /* bytes of a name kept in the session */
+
+typedef struct icsoe_keyring icsoe_keyring;
+
+icsoe_keyring *icsoe_keyring_new(void);
+void icsoe_keyring_free(icsoe_keyring *kr); /* wipes the keys */
+/* Key file: 64 hex characters (32 bytes) and an optional newline, mode 0600
+ * or stricter (icsoe_check_secret_file).  -1 with a message naming the file. */
+int icsoe_keyring_add_file(icsoe_keyring *kr, const char *path, char *err,
+                           size_t errlen);
+int icsoe_keyring_add_key(icsoe_keyring *kr, const unsigned char key[32]);
+size_t icsoe_keyring_count(const icsoe_keyring *kr);
+
+/* Write a fresh random key file (hex) with mode 0600; refuses to overwrite
+ * unless force.  Used by "icsoectl key generate". */
+int icsoe_keyfile_generate(const char *path, int force, char *err, size_t errlen);
+
+typedef struct icsoe_session {
+    int64_t issued;        /* login time */
+    int64_t last_seen;     /* refreshed for the idle timeout */
+    int64_t validated;     /* last revalidation against LDAP */
+    int64_t epoch;         /* account epoch at login/revalidation */
+    char curp[ICSOE_CURP_LEN + 1];           /* "" = pre-login session */
+    char name[ICSOE_SESSION_NAME_MAX + 1];
+    char rfc[ICSOE_RFC_BUFSZ];               /* "" = no contractor chosen */
+    char contractor_name[ICSOE_SESSION_NAME_MAX + 1];
+    unsigned char csrf[ICSOE_SESSION_CSRF_BYTES];
+} icsoe_session;
+
+/* Seal into out (base64url, NUL-terminated).  Returns the length, 0 on
+ * error (no key, buffer too small, RNG failure). */
+size_t icsoe_session_seal(const icsoe_keyring *kr, const icsoe_session *s,
+                          const char *site, char *out, size_t outlen);
+/* Open; any fault (size, encoding, unknown key, tag mismatch, bad payload)
+ * gives ICSOE_ERR_INVALID_INPUT and a zeroed *out. Times are NOT checked
+ * here (the caller applies its own timeouts). */
+icsoe_status icsoe_session_open(const icsoe_keyring *kr, const char *cookie,
+                                size_t len, const char *site, icsoe_session *out);
+
+/* CSRF token for forms: base64url of the session's csrf secret (22 chars);
+ * check is constant-time. */
+void icsoe_session_csrf_token(const icsoe_session *s, char out[32]);
+int icsoe_session_csrf_ok(const icsoe_session *s, const char *token);
+
+#endif

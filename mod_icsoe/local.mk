@@ -1,0 +1,1 @@
+# mod_icsoe: see the files in this directory

@@ -1,0 +1,1 @@
+# pam_icsoe: see the files in this directory

@@ -1,0 +1,1 @@
+# integration helpers (C drivers used by the pytest suite)

@@ -1,0 +1,1 @@
+# form/redirect/header/email/csv/template/session unit tests

@@ -1,0 +1,1 @@
+# CURP/RFC/password/token unit tests

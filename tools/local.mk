@@ -1,0 +1,1 @@
+# tools: see the files in this directory
