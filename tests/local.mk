@@ -2,8 +2,8 @@
 # (pytest against real slapd, apache2, SMTP, Linux-PAM) run from check-local
 # so that "make check" runs everything.  Each area declares its unit tests
 # in its own fragment.
-UNIT_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
-UNIT_LDADD = lib/libicsoe.la $(CMOCKA_LIBS) $(LDAP_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
+UNIT_TEST_INCLUDES = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
+UNIT_TEST_LIBS = lib/libicsoe.la $(CMOCKA_LIBS) $(LDAP_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
 
 include $(srcdir)/tests/unit/validation.mk
 include $(srcdir)/tests/unit/input.mk
