@@ -7,7 +7,11 @@ UNIT_TEST_LIBS = lib/libicsoe.la $(CMOCKA_LIBS) $(LDAP_LIBS) $(CURL_LIBS) $(CRYP
 
 include $(srcdir)/tests/unit/validation.mk
 include $(srcdir)/tests/unit/input.mk
-include $(srcdir)/tests/integration/local.mk
+include $(srcdir)/tests/integration/dir.mk
+include $(srcdir)/tests/integration/mail.mk
+include $(srcdir)/tests/integration/pam.mk
+include $(srcdir)/tests/integration/ctl.mk
+include $(srcdir)/tests/integration/apache.mk
 
 EXTRA_DIST += tests/integration tests/e2e tests/fuzz
 

@@ -1,0 +1,1 @@
+# integration-test helpers for the apache area

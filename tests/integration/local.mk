@@ -1,1 +1,0 @@
-# integration helpers (C drivers used by the pytest suite)
