@@ -14,10 +14,13 @@ typedef struct icsoe_form {
     char *name[ICSOE_FORM_MAX_FIELDS];
     char *value[ICSOE_FORM_MAX_FIELDS];
 } icsoe_form;
-/* Decode body (len bytes, not NUL-terminated).  -1 on malformed percent
- * escapes, NUL bytes after decoding, too many fields, a repeated field
- * name or a body over maxlen.  On success the caller frees with
- * icsoe_form_free (values are wiped: they may hold passwords). */
+/* Decode body (len bytes, not NUL-terminated): '&'-separated "name=value"
+ * pairs, '+' is a space, %XX in either case.  -1 on malformed percent
+ * escapes, NUL bytes (raw or decoded), too many fields, a repeated field
+ * name, an empty pair or name, a pair without '=', or a body over maxlen;
+ * *f is then empty.  An empty body is 0 fields.  Other raw bytes are kept
+ * as sent.  On success the caller frees with icsoe_form_free (names and
+ * values are wiped: they may hold passwords). */
 int icsoe_form_parse(const char *body, size_t len, size_t maxlen, icsoe_form *f);
 const char *icsoe_form_get(const icsoe_form *f, const char *name);
 void icsoe_form_free(icsoe_form *f);
@@ -26,19 +29,28 @@ void icsoe_form_free(icsoe_form *f);
 #define ICSOE_RETURN_PATH_MAX 1024
 /* 1 when path is a same-site absolute path: starts with exactly one '/',
  * no '\\', no control characters or spaces, no "//" or "/\\" start even
- * after percent-decoding, no scheme, at most ICSOE_RETURN_PATH_MAX bytes. */
+ * after percent-decoding, no scheme, at most ICSOE_RETURN_PATH_MAX bytes.
+ * Raw bytes >= 0x80 and malformed %-escapes are refused; decoded control
+ * characters are refused anywhere; decoding is repeated (up to 3 rounds) so
+ * double-encoded "//" is caught too.  "/.." segments are fine (same site). */
 int icsoe_return_path_ok(const char *path);
 
 /* ---- header names and values ---- */
 /* 1 when name starts with prefix, ASCII case-insensitively, with '_' and
- * '-' treated as equal. */
+ * '-' treated as equal ("x_Icsoe-Curp" has the prefix "X-ICSOE-"; "X-ICSOE"
+ * and "X-ICSOEX" do not).  An empty or NULL prefix matches nothing. */
 int icsoe_header_has_prefix(const char *name, const char *prefix);
-/* Percent-encode bytes >= 0x80, controls and '%' so any UTF-8 text becomes
- * a safe ASCII header value; malloc'd. NULL when out of memory. */
+/* Percent-encode bytes >= 0x80, controls (< 0x20 and 0x7f) and '%' as
+ * uppercase %XX so any UTF-8 text becomes a safe ASCII header value
+ * ("Peña & Hijos" -> "Pe%C3%B1a & Hijos"); malloc'd.  NULL when out of
+ * memory or s is NULL. */
 char *icsoe_header_value_encode(const char *s);
 /* 1 if s (from LDAP) is safe for a header/env/mail: no CR, LF or NUL
  * within len bytes, valid UTF-8. */
 int icsoe_text_is_safe(const char *s, size_t len);
+/* 1 if the len bytes are well-formed UTF-8 (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF). */
+int icsoe_utf8_valid(const char *s, size_t len);
 
 /* ---- email addresses ---- */
 #define ICSOE_EMAIL_MAX 254
@@ -55,10 +67,15 @@ typedef struct icsoe_csv_row {
 } icsoe_csv_row;
 /* Parse one record starting at *pos in buf (len bytes); quoted fields may
  * span lines.  Advances *pos past the record and its line end and counts
- * consumed newlines into *lines.  Returns 1 for a row, 0 at end of input,
- * -1 on a malformed record (unterminated quote, too many fields, record
- * over the limit, invalid UTF-8, NUL byte); on -1 *pos skips to the next
- * line so a caller can report and continue. */
+ * consumed newlines into *lines (may be NULL).  Returns 1 for a row, 0 at
+ * end of input, -1 on a malformed record (unterminated quote, too many
+ * fields, record over ICSOE_CSV_MAX_LINE bytes, invalid UTF-8, NUL byte, a
+ * quote inside an unquoted field, text after a closing quote, a lone CR);
+ * on -1 *pos skips past the physical line holding the fault (for an
+ * unterminated quote: the line of the opening quote) so a caller can report
+ * and continue.  Line ends are LF or CRLF; a UTF-8 BOM at offset 0 is
+ * skipped; blank lines are skipped (not rows).  Fields are returned as
+ * written, untrimmed, with "" turned into ". */
 int icsoe_csv_next(const char *buf, size_t len, size_t *pos, size_t *lines,
                    icsoe_csv_row *row);
 void icsoe_csv_row_free(icsoe_csv_row *row);

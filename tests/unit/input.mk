@@ -1,1 +1,29 @@
 # form/redirect/header/email/csv/template/session unit tests
+INPUT_UNIT_TESTS = \
+	tests/unit/test_form \
+	tests/unit/test_redirect \
+	tests/unit/test_header \
+	tests/unit/test_email \
+	tests/unit/test_csv
+check_PROGRAMS += $(INPUT_UNIT_TESTS)
+TESTS += $(INPUT_UNIT_TESTS)
+
+tests_unit_test_form_SOURCES = tests/unit/test_form.c
+tests_unit_test_form_CPPFLAGS = $(UNIT_TEST_INCLUDES)
+tests_unit_test_form_LDADD = $(UNIT_TEST_LIBS)
+
+tests_unit_test_redirect_SOURCES = tests/unit/test_redirect.c
+tests_unit_test_redirect_CPPFLAGS = $(UNIT_TEST_INCLUDES)
+tests_unit_test_redirect_LDADD = $(UNIT_TEST_LIBS)
+
+tests_unit_test_header_SOURCES = tests/unit/test_header.c
+tests_unit_test_header_CPPFLAGS = $(UNIT_TEST_INCLUDES)
+tests_unit_test_header_LDADD = $(UNIT_TEST_LIBS)
+
+tests_unit_test_email_SOURCES = tests/unit/test_email.c
+tests_unit_test_email_CPPFLAGS = $(UNIT_TEST_INCLUDES)
+tests_unit_test_email_LDADD = $(UNIT_TEST_LIBS)
+
+tests_unit_test_csv_SOURCES = tests/unit/test_csv.c
+tests_unit_test_csv_CPPFLAGS = $(UNIT_TEST_INCLUDES)
+tests_unit_test_csv_LDADD = $(UNIT_TEST_LIBS)

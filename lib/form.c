@@ -1,0 +1,130 @@
+/* application/x-www-form-urlencoded bodies (the login, activation and
+ * selection forms).  Strict: a malformed escape, a NUL, a repeated name or
+ * too many fields rejects the whole body rather than guessing, because a
+ * guess is where parameter-pollution bugs live. */
+#include <stdlib.h>
+#include <string.h>
+#include "input.h"
+#include "secure.h"
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode s[0..n) into a malloc'd string.  NULL on a bad escape, a NUL
+ * byte (raw or encoded) or out of memory. */
+static char *form_decode(const char *s, size_t n)
+{
+    char *out = malloc(n + 1);
+    size_t o = 0;
+
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int hi = i + 2 < n ? hex_value((unsigned char)s[i + 1]) : -1;
+            int lo = i + 2 < n ? hex_value((unsigned char)s[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                goto fail;
+            c = (unsigned char)(hi << 4 | lo);
+            i += 2;
+        }
+        if (c == '\0')
+            goto fail;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return out;
+
+fail:
+    icsoe_wipe(out, n + 1);
+    free(out);
+    return NULL;
+}
+
+/* One "name=value" pair.  0 on success, -1 if malformed. */
+static int form_add_pair(icsoe_form *f, const char *p, size_t n)
+{
+    const char *eq = memchr(p, '=', n);
+    char *name = NULL;
+    char *value = NULL;
+
+    /* Browsers always send "name=value"; an empty pair ("a=1&&b=2"), a
+     * missing '=' or an empty name is not something a form of ours makes. */
+    if (eq == NULL || eq == p || f->n >= ICSOE_FORM_MAX_FIELDS)
+        return -1;
+    name = form_decode(p, (size_t)(eq - p));
+    if (name == NULL)
+        goto fail;
+    value = form_decode(eq + 1, n - (size_t)(eq - p) - 1);
+    if (value == NULL)
+        goto fail;
+    if (icsoe_form_get(f, name) != NULL)
+        goto fail;
+    f->name[f->n] = name;
+    f->value[f->n] = value;
+    f->n++;
+    return 0;
+
+fail:
+    icsoe_free_secret(name);
+    icsoe_free_secret(value);
+    return -1;
+}
+
+int icsoe_form_parse(const char *body, size_t len, size_t maxlen, icsoe_form *f)
+{
+    size_t start = 0;
+
+    if (f == NULL)
+        return -1;
+    memset(f, 0, sizeof(*f));
+    if (len > maxlen || (body == NULL && len > 0))
+        return -1;
+    if (len == 0)
+        return 0;
+    while (start <= len) {
+        const char *amp = memchr(body + start, '&', len - start);
+        size_t end = amp != NULL ? (size_t)(amp - body) : len;
+        if (form_add_pair(f, body + start, end - start) != 0)
+            goto fail;
+        start = end + 1;
+    }
+    return 0;
+
+fail:
+    icsoe_form_free(f);
+    return -1;
+}
+
+const char *icsoe_form_get(const icsoe_form *f, const char *name)
+{
+    if (f == NULL || name == NULL)
+        return NULL;
+    for (size_t i = 0; i < f->n && i < ICSOE_FORM_MAX_FIELDS; i++) {
+        if (strcmp(f->name[i], name) == 0)
+            return f->value[i];
+    }
+    return NULL;
+}
+
+void icsoe_form_free(icsoe_form *f)
+{
+    if (f == NULL)
+        return;
+    for (size_t i = 0; i < f->n && i < ICSOE_FORM_MAX_FIELDS; i++) {
+        icsoe_free_secret(f->name[i]);
+        icsoe_free_secret(f->value[i]);
+    }
+    memset(f, 0, sizeof(*f));
+}

@@ -1,0 +1,130 @@
+/* Header names and values: the identity-header scrub ("X-ICSOE-*" in any
+ * case, '_' for '-', because CGI and some proxies fold them together) and
+ * the encoding of LDAP text into header values and env vars. */
+#include <stdlib.h>
+#include <string.h>
+#include "input.h"
+
+static unsigned char ascii_fold(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return (unsigned char)(c - 'A' + 'a');
+    if (c == '_')
+        return '-';
+    return c;
+}
+
+int icsoe_header_has_prefix(const char *name, const char *prefix)
+{
+    size_t i;
+
+    /* An empty prefix would make every header "ours" and scrub the whole
+     * request: treat it as matching nothing. */
+    if (name == NULL || prefix == NULL || prefix[0] == '\0')
+        return 0;
+    for (i = 0; prefix[i] != '\0'; i++) {
+        if (name[i] == '\0')
+            return 0;
+        if (ascii_fold((unsigned char)name[i]) != ascii_fold((unsigned char)prefix[i]))
+            return 0;
+    }
+    return 1;
+}
+
+static int needs_encoding(unsigned char c)
+{
+    return c == '%' || c < 0x20 || c >= 0x7f;
+}
+
+char *icsoe_header_value_encode(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    char *out;
+    char *o;
+
+    if (s == NULL)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+        n += needs_encoding(*p) ? 3 : 1;
+    out = malloc(n + 1);
+    if (out == NULL)
+        return NULL;
+    o = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (needs_encoding(*p)) {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 0x0f];
+        } else {
+            *o++ = (char)*p;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Length of the UTF-8 sequence at p (at most n bytes available), or 0 when
+ * it is malformed: truncated, overlong, a surrogate or above U+10FFFF
+ * (RFC 3629 table of well-formed byte sequences). */
+static size_t utf8_sequence_len(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xbf;
+    size_t len;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0)
+            lo = 0xa0; /* overlong */
+        else if (c == 0xed)
+            hi = 0x9f; /* surrogates U+D800..U+DFFF */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0)
+            lo = 0x90; /* overlong */
+        else if (c == 0xf4)
+            hi = 0x8f; /* above U+10FFFF */
+    } else {
+        return 0; /* continuation byte, C0/C1 overlongs, F5..FF */
+    }
+    if (n < len || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++) {
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    }
+    return len;
+}
+
+int icsoe_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    if (s == NULL)
+        return len == 0;
+    while (i < len) {
+        size_t step = utf8_sequence_len(p + i, len - i);
+        if (step == 0)
+            return 0;
+        i += step;
+    }
+    return 1;
+}
+
+int icsoe_text_is_safe(const char *s, size_t len)
+{
+    if (s == NULL)
+        return len == 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+            return 0;
+    }
+    return icsoe_utf8_valid(s, len);
+}

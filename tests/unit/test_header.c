@@ -1,0 +1,112 @@
+/* Header prefix scrub, header value encoding, LDAP text safety. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "input.h"
+
+static void test_prefix_matches(void **state)
+{
+    static const char *ours[] = {
+        "X-ICSOE-CURP", "x-icsoe-curp", "X_ICSOE_CURP", "x_Icsoe-Curp",
+        "X-ICSOE-Contratista-RFC", "X-ICSOE-", "x_icsoe_",
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+        if (!icsoe_header_has_prefix(ours[i], "X-ICSOE-"))
+            fail_msg("'%s' should match", ours[i]);
+    }
+    /* the prefix itself may be written with '_' or in lowercase */
+    assert_true(icsoe_header_has_prefix("X-ICSOE-CURP", "x_icsoe_"));
+}
+
+static void test_prefix_non_matches(void **state)
+{
+    static const char *theirs[] = {
+        "X-ICSOE",      /* the prefix minus its trailing '-' */
+        "X-ICSOEX",
+        "X-ICSOEX-CURP",
+        "X-ICSO",
+        "ICSOE-CURP",
+        "X-IC$OE-CURP",
+        "Accept",
+        "",
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(theirs) / sizeof(theirs[0]); i++) {
+        if (icsoe_header_has_prefix(theirs[i], "X-ICSOE-"))
+            fail_msg("'%s' should not match", theirs[i]);
+    }
+    assert_false(icsoe_header_has_prefix(NULL, "X-ICSOE-"));
+    assert_false(icsoe_header_has_prefix("X-ICSOE-CURP", NULL));
+    assert_false(icsoe_header_has_prefix("X-ICSOE-CURP", "")); /* matches nothing */
+}
+
+static void check_encode(const char *in, const char *want)
+{
+    char *got = icsoe_header_value_encode(in);
+
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_value_encode(void **state)
+{
+    (void)state;
+    check_encode("GODE561231HDFRRN09", "GODE561231HDFRRN09");
+    check_encode("Jos\xc3\xa9 Pe\xc3\xb1" "a", "Jos%C3%A9 Pe%C3%B1a");
+    check_encode("Construcciones P\xc3\xa9rez & Hijos", "Construcciones P%C3%A9rez & Hijos");
+    check_encode("100% real", "100%25 real");
+    check_encode("a\r\nb\tc\x7f" "d", "a%0D%0Ab%09c%7Fd");
+    check_encode("", "");
+    assert_null(icsoe_header_value_encode(NULL));
+}
+
+static void test_text_is_safe(void **state)
+{
+    (void)state;
+    assert_true(icsoe_text_is_safe("Juan P\xc3\xa9rez", strlen("Juan P\xc3\xa9rez")));
+    assert_true(icsoe_text_is_safe("", 0));
+    assert_true(icsoe_text_is_safe(NULL, 0));
+    assert_true(icsoe_text_is_safe("\xf0\x9f\x98\x80", 4)); /* emoji, 4 bytes */
+    assert_true(icsoe_text_is_safe("\xf4\x8f\xbf\xbf", 4)); /* U+10FFFF */
+    assert_true(icsoe_text_is_safe("\xed\x9f\xbf", 3));     /* U+D7FF */
+
+    assert_false(icsoe_text_is_safe("a\rb", 3));
+    assert_false(icsoe_text_is_safe("a\nb", 3));
+    assert_false(icsoe_text_is_safe("a\0b", 3));
+    assert_false(icsoe_text_is_safe("Set-Cookie: x\r\n", 15));
+    /* bad UTF-8 */
+    assert_false(icsoe_text_is_safe("\xc3", 1));             /* truncated */
+    assert_false(icsoe_text_is_safe("\xc3(", 2));
+    assert_false(icsoe_text_is_safe("\x80", 1));             /* lone continuation */
+    assert_false(icsoe_text_is_safe("\xc0\xaf", 2));         /* overlong '/' */
+    assert_false(icsoe_text_is_safe("\xc1\xbf", 2));
+    assert_false(icsoe_text_is_safe("\xe0\x80\xaf", 3));     /* overlong */
+    assert_false(icsoe_text_is_safe("\xf0\x80\x80\xaf", 4)); /* overlong */
+    assert_false(icsoe_text_is_safe("\xed\xa0\x80", 3));     /* surrogate U+D800 */
+    assert_false(icsoe_text_is_safe("\xed\xbf\xbf", 3));     /* surrogate U+DFFF */
+    assert_false(icsoe_text_is_safe("\xf4\x90\x80\x80", 4)); /* U+110000 */
+    assert_false(icsoe_text_is_safe("\xf5\x80\x80\x80", 4));
+    assert_false(icsoe_text_is_safe("\xff", 1));
+    assert_false(icsoe_text_is_safe("\xe2\x82", 2));         /* truncated euro */
+    assert_false(icsoe_text_is_safe("\xe2\x28\xa1", 3));
+    /* only len bytes are examined */
+    assert_true(icsoe_text_is_safe("ok\n", 2));
+    assert_false(icsoe_text_is_safe(NULL, 1));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_prefix_matches),
+        cmocka_unit_test(test_prefix_non_matches),
+        cmocka_unit_test(test_value_encode),
+        cmocka_unit_test(test_text_is_safe),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
