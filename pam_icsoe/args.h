@@ -1,0 +1,35 @@
+/* pam_icsoe module arguments (the words after the module path in a
+ * /etc/pam.d file).  Parsed afresh on every call into a struct on the
+ * caller's stack: the module keeps no state between calls. */
+#ifndef ICSOE_PAM_ARGS_H
+#define ICSOE_PAM_ARGS_H
+
+#include <stddef.h>
+#include <security/pam_modules.h>
+#include "rfc.h"
+
+/* contratista=RFC,RFC,... accepts at most this many contractors. */
+#define ICSOE_PAM_MAX_CONTRACTORS 32
+
+typedef struct icsoe_pam_args {
+    const char *config;     /* config=FILE (points into argv), default path otherwise */
+    int debug;              /* debug: log at LOG_DEBUG */
+    int use_first_pass;     /* never prompt: take PAM_AUTHTOK / PAM_OLDAUTHTOK */
+    int try_first_pass;     /* take the stored token if there is one, else prompt */
+    int use_authtok;        /* password: the new password comes from PAM_AUTHTOK */
+    int contractor_filter;  /* a contratista= argument was given */
+    int contractor_error;   /* ... and one of its RFCs was malformed: deny all */
+    char contractors[ICSOE_PAM_MAX_CONTRACTORS][ICSOE_RFC_BUFSZ];
+    size_t ncontractors;
+} icsoe_pam_args;
+
+/* Fills args from argv.  Unknown options are logged and ignored; a
+ * malformed contratista= value is logged and sets contractor_error (the
+ * account module then denies everyone: fail closed).  Never fails. */
+void icsoe_pam_args_parse(pam_handle_t *pamh, int argc, const char **argv,
+                          icsoe_pam_args *args);
+
+/* 1 if rfc (normalised) is one of the contratista= contractors. */
+int icsoe_pam_args_has_contractor(const icsoe_pam_args *args, const char *rfc);
+
+#endif
