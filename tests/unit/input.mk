@@ -4,7 +4,8 @@ INPUT_UNIT_TESTS = \
 	tests/unit/test_redirect \
 	tests/unit/test_header \
 	tests/unit/test_email \
-	tests/unit/test_csv
+	tests/unit/test_csv \
+	tests/unit/test_template
 check_PROGRAMS += $(INPUT_UNIT_TESTS)
 TESTS += $(INPUT_UNIT_TESTS)
 
@@ -27,3 +28,7 @@ tests_unit_test_email_LDADD = $(UNIT_TEST_LIBS)
 tests_unit_test_csv_SOURCES = tests/unit/test_csv.c
 tests_unit_test_csv_CPPFLAGS = $(UNIT_TEST_INCLUDES)
 tests_unit_test_csv_LDADD = $(UNIT_TEST_LIBS)
+
+tests_unit_test_template_SOURCES = tests/unit/test_template.c
+tests_unit_test_template_CPPFLAGS = $(UNIT_TEST_INCLUDES)
+tests_unit_test_template_LDADD = $(UNIT_TEST_LIBS)
