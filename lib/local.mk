@@ -4,6 +4,7 @@ noinst_LTLIBRARIES += lib/libicsoe.la
 lib_libicsoe_la_SOURCES = \
 	lib/err.c lib/err.h lib/log.c lib/log.h \
 	lib/secure.c lib/secure.h \
+	lib/curp.c lib/curp.h \
 	lib/input.h lib/form.c lib/redirect.c lib/header.c lib/email.c lib/csv.c \
 	lib/template.h lib/template.c
 lib_libicsoe_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
