@@ -6,6 +6,23 @@ lib_libicsoe_la_SOURCES = \
 	lib/secure.c lib/secure.h \
 	lib/curp.c lib/curp.h \
 	lib/input.h lib/form.c lib/redirect.c lib/header.c lib/email.c lib/csv.c \
-	lib/template.h lib/template.c
+	lib/template.h lib/template.c \
+	lib/session.h lib/session.c \
+	lib/mail.h lib/mail.c
 lib_libicsoe_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
 lib_libicsoe_la_LIBADD = $(LDAP_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
+
+# Built-in mail templates, embedded by scripts/embed-templates into a
+# generated source in the build directory (no python at build time).
+MAIL_TEMPLATE_FILES = \
+	templates/mail/activation.txt templates/mail/activation.html \
+	templates/mail/reset.txt templates/mail/reset.html \
+	templates/mail/password_set.txt templates/mail/password_set.html
+nodist_lib_libicsoe_la_SOURCES = lib/mail_templates.c
+BUILT_SOURCES = lib/mail_templates.c
+CLEANFILES += lib/mail_templates.c
+EXTRA_DIST += $(MAIL_TEMPLATE_FILES)
+lib/mail_templates.c: $(srcdir)/scripts/embed-templates $(MAIL_TEMPLATE_FILES)
+	$(AM_V_GEN)$(MKDIR_P) lib && \
+	  $(SHELL) $(srcdir)/scripts/embed-templates -s icsoe_mail_templates -o $@ \
+	    `for f in $(MAIL_TEMPLATE_FILES); do echo $(srcdir)/$$f; done`

@@ -11,6 +11,30 @@
 #include "err.h"
 #include "template.h"
 
+/* Files embedded at build time by scripts/embed-templates (the built-in
+ * mail templates here, the built-in pages in mod_icsoe).  A table ends with
+ * a { NULL, NULL, 0 } entry; data is NUL-terminated, len excludes the NUL. */
+#ifndef ICSOE_EMBEDDED_DECLARED
+#define ICSOE_EMBEDDED_DECLARED
+struct icsoe_embedded {
+    const char *name;
+    const char *data;
+    size_t len;
+};
+#endif
+/* templates/mail/<name>.txt|.html, generated into lib/mail_templates.c */
+extern const struct icsoe_embedded icsoe_mail_templates[];
+/* The entry called name in table, NULL if none. */
+const struct icsoe_embedded *icsoe_embedded_find(const struct icsoe_embedded *table,
+                                                 const char *name);
+
+/* libcurl's global state.  Each front end calls this once at start-up,
+ * before any thread may send mail (Apache: post_config / child_init; PAM:
+ * before the first send; icsoectl: in main), because curl_global_init is
+ * not thread-safe on every libcurl build.  Returns 0 or -1.  Repeated calls
+ * are harmless (libcurl counts them). */
+int icsoe_mail_global_init(void);
+
 typedef struct icsoe_mail {
     const char *to_addr;  /* checked with icsoe_email_valid */
     const char *to_name;  /* display name, may be NULL */
@@ -20,18 +44,33 @@ typedef struct icsoe_mail {
 } icsoe_mail;
 
 /* Build the whole message (headers + body, CRLF line ends) into a malloc'd
- * string.  Pure apart from the random Message-ID. */
+ * string.  Pure apart from the random Message-ID and boundary.  NULL with
+ * err on bad input: any control character (CR, LF, NUL, ...) in to_name,
+ * to_addr, subject or conf->mail_from, an address refused by
+ * icsoe_email_valid, text that is not UTF-8.  Headers: From, To, Subject
+ * (RFC 2047 "B" encoded-words when not plain ASCII), Date (UTC), Message-ID
+ * (<hex@domain of mail_from>), MIME-Version; the body is
+ * multipart/alternative with text/plain and text/html parts in UTF-8,
+ * quoted-printable (lines <= 76).  Dot-stuffing is left to libcurl. */
 char *icsoe_mail_build(const icsoe_conf *conf, const icsoe_mail *m, time_t now,
                        char *err, size_t errlen);
 
 /* Send through conf->smtp_url; ICSOE_ERR_UNAVAILABLE when the server is down
- * or refuses (err says what it answered), within conf->smtp_timeout. */
+ * or refuses (err says what it answered), within conf->smtp_timeout.
+ * ICSOE_ERR_INVALID_INPUT (nothing sent) when icsoe_mail_build refuses.
+ * The EHLO name is the URL's path when it has one, else this host's name.
+ * smtp_starttls: try -> STARTTLS when offered, required -> TLS or fail;
+ * smtps:// is always TLS.  Thread-safe (CURLOPT_NOSIGNAL) once
+ * icsoe_mail_global_init has run. */
 icsoe_status icsoe_mail_send(const icsoe_conf *conf, const icsoe_mail *m,
                              char *err, size_t errlen);
 
 /* Templated mails.  name is "activation", "reset" or "password_set"; the
- * subject is the text template's first line "Subject: ...".  Templates come
- * from conf->mail_template_dir/<name>.txt|.html when set, else built-in.
+ * subject is the text template's first line "Subject: ..." (one blank line
+ * after it is skipped).  Templates come from
+ * conf->mail_template_dir/<name>.txt|.html when set (each file that exists
+ * there replaces its built-in; the directory itself must exist), else
+ * built-in.  Text is rendered unescaped, HTML with HTML escaping.
  * Variables available: site_name, name, curp, link, valid_until, login_url. */
 icsoe_status icsoe_mail_send_template(const icsoe_conf *conf, const char *name,
                                       const icsoe_tvar *vars, size_t nvars,
