@@ -4,7 +4,22 @@
  * with a fresh random nonce per seal and the site name (server name) bound as
  * associated data, so a cookie from one vhost is refused on another.  The
  * first key of a keyring seals, every key opens (rotation).  Keys are read
- * once at start-up; opening a cookie costs microseconds. */
+ * once at start-up; opening a cookie costs microseconds.
+ *
+ * Details (session.c has the payload layout):
+ *   - version = 1; key id = first 4 bytes of SHA-256(key), used to pick the
+ *     key (ids that collide are each tried); nonce = 12 bytes icsoe_random.
+ *   - AAD = "icsoe-session-v1" NUL site.
+ *   - the payload is a strict binary serialisation of icsoe_session; on
+ *     open every field is bounded and checked (curp "" or 18 [A-Z0-9], rfc
+ *     "" or 12-13 characters of [A-Z0-9&Ñ], names icsoe_text_is_safe and at
+ *     most ICSOE_SESSION_NAME_MAX bytes), no trailing bytes.  Sealing runs
+ *     the same checks and fails on a session that could not be opened.
+ *   - each key is expanded once into EVP_CIPHER_CTX templates when added;
+ *     seal/open copy a template (never use it directly), so after start-up
+ *     a keyring is read-only and may be shared by threads.  Adding keys is
+ *     not thread-safe.
+ *   - a full sealed cookie is at most 714 characters. */
 #ifndef ICSOE_SESSION_H
 #define ICSOE_SESSION_H
 
@@ -23,15 +38,21 @@ typedef struct icsoe_keyring icsoe_keyring;
 
 icsoe_keyring *icsoe_keyring_new(void);
 void icsoe_keyring_free(icsoe_keyring *kr); /* wipes the keys */
-/* Key file: 64 hex characters (32 bytes) and an optional newline, mode 0600
- * or stricter (icsoe_check_secret_file).  -1 with a message naming the file. */
+/* Key file: 64 hex characters (32 bytes, either case) and an optional
+ * single newline, a regular file with no group/other permission bits
+ * (checked on the open descriptor, same rule as icsoe_check_secret_file).
+ * -1 with a message naming the file ("session key /x/y: must be 64 hex
+ * characters (32 bytes)", "...: readable by group or others (chmod 600)").
+ * At most 8 keys per ring. */
 int icsoe_keyring_add_file(icsoe_keyring *kr, const char *path, char *err,
                            size_t errlen);
 int icsoe_keyring_add_key(icsoe_keyring *kr, const unsigned char key[32]);
 size_t icsoe_keyring_count(const icsoe_keyring *kr);
 
-/* Write a fresh random key file (hex) with mode 0600; refuses to overwrite
- * unless force.  Used by "icsoectl key generate". */
+/* Write a fresh random key file (64 lowercase hex + newline) with mode
+ * 0600 whatever the umask, fsync'd; refuses to overwrite unless force (then
+ * a temporary file is renamed over it, so readers never see half a key).
+ * Used by "icsoectl key generate". */
 int icsoe_keyfile_generate(const char *path, int force, char *err, size_t errlen);
 
 typedef struct icsoe_session {
@@ -56,8 +77,13 @@ size_t icsoe_session_seal(const icsoe_keyring *kr, const icsoe_session *s,
 icsoe_status icsoe_session_open(const icsoe_keyring *kr, const char *cookie,
                                 size_t len, const char *site, icsoe_session *out);
 
+/* A fresh session: all zero, the three times set to now, a random csrf
+ * secret.  -1 when the RNG fails (the session must not be used). */
+int icsoe_session_start(icsoe_session *s, int64_t now);
+
 /* CSRF token for forms: base64url of the session's csrf secret (22 chars);
- * check is constant-time. */
+ * check is constant-time, refuses any other length and refuses everything
+ * when the secret is all zero (a session not made by icsoe_session_start). */
 void icsoe_session_csrf_token(const icsoe_session *s, char out[32]);
 int icsoe_session_csrf_ok(const icsoe_session *s, const char *token);
 

@@ -5,7 +5,8 @@ INPUT_UNIT_TESTS = \
 	tests/unit/test_header \
 	tests/unit/test_email \
 	tests/unit/test_csv \
-	tests/unit/test_template
+	tests/unit/test_template \
+	tests/unit/test_session
 check_PROGRAMS += $(INPUT_UNIT_TESTS)
 TESTS += $(INPUT_UNIT_TESTS)
 
@@ -32,3 +33,7 @@ tests_unit_test_csv_LDADD = $(UNIT_TEST_LIBS)
 tests_unit_test_template_SOURCES = tests/unit/test_template.c
 tests_unit_test_template_CPPFLAGS = $(UNIT_TEST_INCLUDES)
 tests_unit_test_template_LDADD = $(UNIT_TEST_LIBS)
+
+tests_unit_test_session_SOURCES = tests/unit/test_session.c
+tests_unit_test_session_CPPFLAGS = $(UNIT_TEST_INCLUDES) $(CRYPTO_CFLAGS)
+tests_unit_test_session_LDADD = $(UNIT_TEST_LIBS)
