@@ -1,9 +1,14 @@
 # CURP/RFC/password/token unit tests
 VALIDATION_UNIT_TESTS = \
-	tests/unit/test_curp
+	tests/unit/test_curp \
+	tests/unit/test_rfc
 check_PROGRAMS += $(VALIDATION_UNIT_TESTS)
 TESTS += $(VALIDATION_UNIT_TESTS)
 
 tests_unit_test_curp_SOURCES = tests/unit/test_curp.c
 tests_unit_test_curp_CPPFLAGS = $(UNIT_TEST_INCLUDES)
 tests_unit_test_curp_LDADD = $(UNIT_TEST_LIBS)
+
+tests_unit_test_rfc_SOURCES = tests/unit/test_rfc.c
+tests_unit_test_rfc_CPPFLAGS = $(UNIT_TEST_INCLUDES)
+tests_unit_test_rfc_LDADD = $(UNIT_TEST_LIBS)
