@@ -6,6 +6,7 @@ lib_libicsoe_la_SOURCES = \
 	lib/secure.c lib/secure.h \
 	lib/curp.c lib/curp.h \
 	lib/rfc.c lib/rfc.h \
+	lib/token.c lib/token.h \
 	lib/input.h lib/form.c lib/redirect.c lib/header.c lib/email.c lib/csv.c \
 	lib/template.h lib/template.c \
 	lib/session.h lib/session.c \

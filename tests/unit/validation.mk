@@ -1,7 +1,8 @@
 # CURP/RFC/password/token unit tests
 VALIDATION_UNIT_TESTS = \
 	tests/unit/test_curp \
-	tests/unit/test_rfc
+	tests/unit/test_rfc \
+	tests/unit/test_token
 check_PROGRAMS += $(VALIDATION_UNIT_TESTS)
 TESTS += $(VALIDATION_UNIT_TESTS)
 
@@ -12,3 +13,7 @@ tests_unit_test_curp_LDADD = $(UNIT_TEST_LIBS)
 tests_unit_test_rfc_SOURCES = tests/unit/test_rfc.c
 tests_unit_test_rfc_CPPFLAGS = $(UNIT_TEST_INCLUDES)
 tests_unit_test_rfc_LDADD = $(UNIT_TEST_LIBS)
+
+tests_unit_test_token_SOURCES = tests/unit/test_token.c
+tests_unit_test_token_CPPFLAGS = $(UNIT_TEST_INCLUDES)
+tests_unit_test_token_LDADD = $(UNIT_TEST_LIBS)
