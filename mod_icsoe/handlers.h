@@ -1,0 +1,65 @@
+/* Helpers shared by the page handlers (handler_*.c).  The entry points
+ * themselves (icsoe_handle_*) are declared in mod_icsoe.h, which the core's
+ * handler hook calls; this header is private to the handler files.
+ *
+ * Everything works on the request pool. */
+#ifndef ICSOE_HANDLERS_H
+#define ICSOE_HANDLERS_H
+
+#include "mod_icsoe.h"
+
+/* Pages without a directive of their own: DESIGN.md's default paths. */
+#define ICSOE_RECOVER_URL "/icsoe/recuperar"
+#define ICSOE_LOGOUT_URL "/icsoe/salir"
+
+/* Contractors shown per page on the selection page. */
+#define ICSOE_SELECT_PAGE_SIZE 20
+
+/* HTML-escaped copy of s (NULL gives "") in the request pool, for the
+ * fragments handed to templates as {{&name}}. */
+const char *icsoe_pg_esc(request_rec *r, const char *s);
+
+/* The request's own path, URL-escaped, for a form's action attribute
+ * (the query string is left out: forms carry their state in fields). */
+const char *icsoe_pg_self(request_rec *r);
+
+/* <div class="alert|notice" role=...><p>text</p></div>, text escaped. */
+const char *icsoe_pg_box(request_rec *r, int is_error, const char *text);
+
+/* Parse the query string as urlencoded fields into *q (freed by a pool
+ * cleanup).  A malformed or oversized query gives an empty *q. */
+void icsoe_pg_query(request_rec *r, icsoe_form *q);
+
+/* Write the error page for status (403, 405, 413, 500, 503...) and return
+ * what the handler returns.  405 also gets an Allow header. */
+int icsoe_pg_fail(request_rec *r, int status);
+
+/* The session that carries a form's CSRF secret on pages shown before login
+ * (login, activation, recovery): the request's own session when it has a
+ * valid one, else a fresh pre-login session that is saved as the cookie.
+ * OK, or an HTTP status. */
+int icsoe_pg_form_session(request_rec *r, icsoe_session *s);
+
+/* Read a POST form and check it came from our own page: the body (413,
+ * 415, 400, origin checks in icsoe_read_form), a session cookie that opens
+ * (else 403: a form without a session cannot carry a valid CSRF token) and
+ * the CSRF field.  OK, or an HTTP status. */
+int icsoe_pg_read_post(request_rec *r, icsoe_form *f, icsoe_session *s);
+
+/* Pages that need a logged-in capturist.  Returns 1 with *s holding the
+ * session, revalidated against the directory right now (these pages are
+ * rare and a logged-out copy of a cookie must stop at once).  Returns 0
+ * when a response was written or must be: *rv is then the handler's return
+ * value (a redirect to the login page, or 503 when LDAP is down). */
+int icsoe_pg_require_login(request_rec *r, icsoe_session *s, int *rv);
+
+/* Trimmed copy of a form field (NULL when absent), bounded by max bytes:
+ * longer values give NULL too. */
+const char *icsoe_pg_field(request_rec *r, const icsoe_form *f,
+                           const char *name, size_t max);
+
+/* The login form with "Sesión cerrada" and a new pre-login session
+ * (handler_login.c, used by icsoe-logout).  Returns the handler's value. */
+int icsoe_pg_login_after_logout(request_rec *r);
+
+#endif
