@@ -35,6 +35,12 @@
 APLOG_USE_MODULE(icsoe);
 extern module AP_MODULE_DECLARE_DATA icsoe_module;
 
+/* Every log line starts with a unique tag, like httpd's APLOGNO but in our
+ * own namespace: ICSOE_LOGNO(0123) -> "ICSOE0123: ".  Numbers 0100-0899
+ * belong to the core files (one hundred per file), 1000-1999 to the page
+ * handlers. */
+#define ICSOE_LOGNO(n) "ICSOE" #n ": "
+
 /* ---- handler names (fixed by DESIGN.md) ---- */
 #define ICSOE_HANDLER_ACTIVATE "icsoe-activate"
 #define ICSOE_HANDLER_LOGIN    "icsoe-login"
@@ -216,9 +222,22 @@ int icsoe_handle_select(request_rec *r);
 int icsoe_handle_logout(request_rec *r);
 
 /* ---- core internals shared between core files ---- */
+/* Per-request state of the core, in r->request_config (created on first
+ * use; the session copy is wiped by a pool cleanup). */
+typedef struct icsoe_req {
+    icsoe_dir *dir;                 /* dirpool.c: handle reserved for r */
+    int has_session;                /* auth.c: a valid session was loaded */
+    icsoe_session session;          /* ... and revalidated if it was due */
+    int contractor_required;        /* auth.c: Require icsoe-contratista seen */
+    apr_array_header_t *rfc_lists;  /* auth.c: its RFC lists (may be empty) */
+} icsoe_req;
+icsoe_req *icsoe_req_state(request_rec *r);       /* mod_icsoe.c */
+int icsoe_handle_css(request_rec *r);             /* page.c */
 void icsoe_register_auth_hooks(apr_pool_t *p);    /* auth.c */
 void icsoe_register_scrub_hooks(apr_pool_t *p);   /* scrub.c */
-void icsoe_set_app_info(request_rec *r, const icsoe_session *s); /* appinfo.c */
+/* appinfo.c: r->user, env vars and identity headers for a passing
+ * request; HTTP_INTERNAL_SERVER_ERROR when a value is not safe text. */
+int icsoe_set_app_info(request_rec *r, const icsoe_session *s);
 /* Revalidate s against LDAP when older than ICSOERevalidateInterval
  * (re-reads status, epoch, contractor assignment) and re-issue the cookie;
  * OK, HTTP_UNAUTHORIZED (session refused: cookie cleared, audited) or
@@ -226,7 +245,7 @@ void icsoe_set_app_info(request_rec *r, const icsoe_session *s); /* appinfo.c */
 int icsoe_session_revalidate(request_rec *r, icsoe_session *s);
 apr_status_t icsoe_dirpool_create(apr_pool_t *p, server_rec *s,
                                   icsoe_srv_conf *sc);  /* dirpool.c */
-const command_rec *icsoe_directives(void);             /* config.c */
+extern const command_rec icsoe_directives[];           /* config.c */
 void *icsoe_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *icsoe_merge_srv_conf(apr_pool_t *p, void *base, void *add);
 /* Fill unset fields with defaults (called in check_config per server). */
