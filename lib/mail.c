@@ -585,8 +585,10 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *ud)
     return n;
 }
 
-/* The server's last reply line, kept to explain a refusal.  Only replies
- * (CURLINFO_HEADER_IN) are looked at: what we send may hold credentials. */
+/* The server's last error reply (4xx/5xx), kept to explain a refusal.
+ * A later success clears it, except "221" (the reply to the QUIT libcurl
+ * sends after the failure).  Only replies (CURLINFO_HEADER_IN) are looked
+ * at: what we send may hold credentials. */
 typedef struct reply {
     char last[MAIL_REPLY_MAX + 1];
 } reply;
@@ -601,6 +603,11 @@ static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *
         return 0;
     while (size > 0 && (data[size - 1] == '\n' || data[size - 1] == '\r'))
         size--;
+    if (size == 0 || (data[0] != '4' && data[0] != '5')) {
+        if (size >= 3 && memcmp(data, "221", 3) != 0)
+            r->last[0] = '\0';
+        return 0;
+    }
     for (size_t i = 0; i < size && o < MAIL_REPLY_MAX; i++) {
         unsigned char c = (unsigned char)data[i];
         r->last[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
@@ -824,47 +831,89 @@ static const char *load_template(const icsoe_conf *conf, const char *name,
     return e->data;
 }
 
-static char *render(const icsoe_conf *conf, const char *name, const char *ext,
-                    const icsoe_tvar *vars, size_t nvars, icsoe_escape esc,
-                    char *err, size_t errlen)
+static char *render_piece(const char *name, const char *ext, const char *src,
+                          size_t len, const icsoe_tvar *vars, size_t nvars,
+                          icsoe_escape esc, char *err, size_t errlen)
 {
-    char *owned, *out;
     char why[256];
-    size_t len = 0;
-    const char *src = load_template(conf, name, ext, &len, &owned, err, errlen);
+    char *out;
 
-    if (src == NULL)
-        return NULL;
     why[0] = '\0';
     out = icsoe_template_render(src, len, vars, nvars, esc, MAIL_RENDER_MAX,
                                 why, sizeof why);
     if (out == NULL)
         set_err(err, errlen, "mail template %s.%s: %s", name, ext, why);
-    free(owned);
     return out;
 }
 
-/* Split "Subject: ...\n[\n]body" in place: returns the body, *subject
- * points into text. */
-static char *split_subject(char *text, const char **subject)
+/* The text template: line 1 is "Subject: ...", the rest is the body (one
+ * blank line after the subject is skipped).  The subject line is rendered
+ * on its own, so a value with a line break stays inside the subject (and
+ * is refused there) instead of silently moving text into the body.  The
+ * body is rendered from the newline ending line 1, so template errors keep
+ * their line numbers. */
+static icsoe_status render_text(const icsoe_conf *conf, const char *name,
+                                const icsoe_tvar *vars, size_t nvars,
+                                char **subject, char **body,
+                                char *err, size_t errlen)
 {
     static const char prefix[] = "Subject: ";
-    char *eol;
+    const size_t plen = sizeof prefix - 1;
+    char *owned = NULL, *b;
+    size_t len = 0, eol, skip;
+    const char *src = load_template(conf, name, "txt", &len, &owned, err, errlen);
+    icsoe_status st = ICSOE_ERR_INTERNAL;
 
-    if (strncmp(text, prefix, sizeof prefix - 1) != 0)
+    *subject = *body = NULL;
+    if (src == NULL)
+        return st;
+    if (len < plen || memcmp(src, prefix, plen) != 0) {
+        set_err(err, errlen,
+                "mail template %s.txt: the first line must be \"Subject: ...\"", name);
+        goto done;
+    }
+    for (eol = 0; eol < len && src[eol] != '\n'; eol++)
+        ;
+    *subject = render_piece(name, "txt", src + plen,
+                            eol - plen - (eol > plen && src[eol - 1] == '\r'),
+                            vars, nvars, ICSOE_ESC_NONE, err, errlen);
+    if (*subject == NULL)
+        goto done;
+    b = render_piece(name, "txt", src + eol, len - eol, vars, nvars, ICSOE_ESC_NONE,
+                     err, errlen);
+    if (b == NULL)
+        goto done;
+    /* drop the newline of line 1 and one blank line */
+    skip = b[0] == '\n' ? 1 : 0;
+    if (b[skip] == '\r' && b[skip + 1] == '\n')
+        skip += 2;
+    else if (b[skip] == '\n')
+        skip++;
+    memmove(b, b + skip, strlen(b + skip) + 1);
+    *body = b;
+    st = ICSOE_OK;
+
+done:
+    if (st != ICSOE_OK) {
+        icsoe_free_secret(*subject);
+        *subject = NULL;
+    }
+    free(owned);
+    return st;
+}
+
+static char *render_html(const icsoe_conf *conf, const char *name,
+                         const icsoe_tvar *vars, size_t nvars, char *err, size_t errlen)
+{
+    char *owned = NULL, *out;
+    size_t len = 0;
+    const char *src = load_template(conf, name, "html", &len, &owned, err, errlen);
+
+    if (src == NULL)
         return NULL;
-    *subject = text + sizeof prefix - 1;
-    eol = strchr(text, '\n');
-    if (eol == NULL)
-        return text + strlen(text);
-    if (eol > text && eol[-1] == '\r')
-        eol[-1] = '\0';
-    *eol++ = '\0';
-    if (*eol == '\r' && eol[1] == '\n')
-        eol += 2;
-    else if (*eol == '\n')
-        eol++;
-    return eol;
+    out = render_piece(name, "html", src, len, vars, nvars, ICSOE_ESC_HTML, err, errlen);
+    free(owned);
+    return out;
 }
 
 icsoe_status icsoe_mail_send_template(const icsoe_conf *conf, const char *name,
@@ -872,8 +921,7 @@ icsoe_status icsoe_mail_send_template(const icsoe_conf *conf, const char *name,
                                       const char *to_addr, const char *to_name,
                                       char *err, size_t errlen)
 {
-    char *text = NULL, *html = NULL;
-    size_t text_len = 0;
+    char *subject = NULL, *text = NULL, *html = NULL;
     icsoe_status st = ICSOE_ERR_INTERNAL;
     icsoe_mail m = { 0 };
 
@@ -881,30 +929,22 @@ icsoe_status icsoe_mail_send_template(const icsoe_conf *conf, const char *name,
         set_err(err, errlen, "bad mail template name");
         return ICSOE_ERR_INVALID_INPUT;
     }
-    text = render(conf, name, "txt", vars, nvars, ICSOE_ESC_NONE, err, errlen);
-    if (text == NULL)
+    if (render_text(conf, name, vars, nvars, &subject, &text, err, errlen) != ICSOE_OK)
         goto done;
-    html = render(conf, name, "html", vars, nvars, ICSOE_ESC_HTML, err, errlen);
+    html = render_html(conf, name, vars, nvars, err, errlen);
     if (html == NULL)
         goto done;
-    text_len = strlen(text);
-    m.text = split_subject(text, &m.subject);
-    if (m.text == NULL) {
-        set_err(err, errlen, "mail template %s.txt: the first line must be \"Subject: ...\"",
-                name);
-        goto done;
-    }
     m.to_addr = to_addr;
     m.to_name = to_name;
+    m.subject = subject;
+    m.text = text;
     m.html = html;
     st = icsoe_mail_send(conf, &m, err, errlen);
 
 done:
-    /* Rendered mails hold one-time links.  text may hold NULs from the
-     * subject split, so it is wiped by its original length. */
-    if (text != NULL)
-        icsoe_wipe(text, text_len);
-    free(text);
+    /* Rendered mails hold one-time links. */
+    icsoe_free_secret(subject);
+    icsoe_free_secret(text);
     icsoe_free_secret(html);
     return st;
 }
