@@ -10,7 +10,7 @@ lib_libicsoe_la_SOURCES = \
 	lib/input.h lib/form.c lib/redirect.c lib/header.c lib/email.c lib/csv.c \
 	lib/template.h lib/template.c \
 	lib/session.h lib/session.c \
-	lib/mail.h lib/mail.c
+	lib/mail.h lib/mail.c lib/account.h lib/account.c
 lib_libicsoe_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
 lib_libicsoe_la_LIBADD = $(LDAP_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
 
