@@ -10,7 +10,10 @@ lib_libicsoe_la_SOURCES = \
 	lib/input.h lib/form.c lib/redirect.c lib/header.c lib/email.c lib/csv.c \
 	lib/template.h lib/template.c \
 	lib/session.h lib/session.c \
-	lib/mail.h lib/mail.c lib/account.h lib/account.c
+	lib/mail.h lib/mail.c lib/account.h lib/account.c \
+	lib/conf.h lib/conf.c \
+	lib/dir.h lib/dir_internal.h lib/ldapesc.c lib/dir_conn.c lib/dir_entry.c \
+	lib/dir_capturist.c lib/dir_contractor.c lib/dir_auth.c lib/dir_token.c
 lib_libicsoe_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
 lib_libicsoe_la_LIBADD = $(LDAP_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
 

@@ -1,1 +1,7 @@
 # integration-test helpers for the dir area
+# dirdrv: the library's config and directory operations as a command for
+# pytest (tests/integration/test_conf.py, test_dir.py, test_tokens.py).
+# Built by "make check" (check-local depends on check_PROGRAMS), not a TEST.
+check_PROGRAMS += tests/integration/dirdrv
+tests_integration_dirdrv_SOURCES = tests/integration/dirdrv.c
+tests_integration_dirdrv_LDADD = lib/libicsoe.la $(LDAP_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS) -lpthread

@@ -1,0 +1,782 @@
+/* The shared configuration file /etc/icsoe/icsoe.conf.
+ *
+ * Every key is declared once in conf_keys[] (name, type, where it goes,
+ * default, range).  Parsing is strict: an unknown key, a repeated
+ * single-valued key, a bad value, a line longer than ICSOE_CONF_LINE_MAX or a
+ * NUL byte rejects the whole file with "FILE:LINE: message".
+ *
+ * Required keys are only "uri" and "base": pam_icsoe never sends mail, so
+ * smtp_url, mail_from and activation_url are checked by the callers that
+ * need them (icsoectl, mod_icsoe) with their own clear message.  binddn and
+ * bindpw_file go together. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <ldap.h>
+
+#include "conf.h"
+#include "secure.h"
+
+#define ICSOE_CONF_LINE_MAX 4096           /* bytes, without the newline */
+#define ICSOE_CONF_FILE_MAX (1024 * 1024)  /* a config file is not a database */
+#define ICSOE_SECRET_MAX 4096
+
+typedef enum conf_type {
+    CT_STR,       /* char * */
+    CT_URL,       /* char *, scheme checked against key->schemes */
+    CT_INT,       /* int within [min, max] */
+    CT_UINT,      /* unsigned within [min, max] */
+    CT_URIS,      /* the uri array (repeatable, several per line) */
+    CT_SECRET,    /* char * path; the content goes to key->aux */
+    CT_TLS,       /* icsoe_tls_reqcert */
+    CT_STARTTLS,  /* icsoe_starttls */
+    CT_CLASSES    /* password_classes bits */
+} conf_type;
+
+typedef struct conf_key {
+    const char *name;
+    conf_type type;
+    size_t off;          /* field in icsoe_conf */
+    size_t aux;          /* CT_SECRET: field receiving the secret */
+    int required;
+    long def;            /* default of numeric and enum keys */
+    const char *defstr;  /* default of string keys, or NULL */
+    long min, max;
+    const char *const *schemes; /* CT_URL: accepted prefixes */
+} conf_key;
+
+static const char *const ldap_schemes[] = { "ldap://", "ldaps://", "ldapi://", NULL };
+static const char *const smtp_schemes[] = { "smtp://", "smtps://", NULL };
+static const char *const http_schemes[] = { "https://", "http://", NULL };
+
+#define F(field) offsetof(icsoe_conf, field)
+
+static const conf_key conf_keys[] = {
+    { "uri", CT_URIS, F(uri), 0, 1, 0, NULL, 0, 0, ldap_schemes },
+    { "base", CT_STR, F(base), 0, 1, 0, NULL, 0, 0, NULL },
+    { "binddn", CT_STR, F(binddn), 0, 0, 0, NULL, 0, 0, NULL },
+    { "bindpw_file", CT_SECRET, F(bindpw_file), F(bindpw), 0, 0, NULL, 0, 0, NULL },
+    { "timeout", CT_INT, F(timeout), 0, 0, 5, NULL, 1, 300, NULL },
+    { "tls_reqcert", CT_TLS, F(tls_reqcert), 0, 0, ICSOE_TLS_REQCERT_DEMAND, NULL, 0, 0, NULL },
+    { "tls_cacertfile", CT_STR, F(tls_cacertfile), 0, 0, 0, NULL, 0, 0, NULL },
+    { "ldap_starttls", CT_STARTTLS, F(ldap_starttls), 0, 0, ICSOE_STARTTLS_NO, NULL, 0, 0, NULL },
+    { "smtp_url", CT_URL, F(smtp_url), 0, 0, 0, NULL, 0, 0, smtp_schemes },
+    { "smtp_user", CT_STR, F(smtp_user), 0, 0, 0, NULL, 0, 0, NULL },
+    { "smtp_pass_file", CT_SECRET, F(smtp_pass_file), F(smtp_pass), 0, 0, NULL, 0, 0, NULL },
+    { "smtp_starttls", CT_STARTTLS, F(smtp_starttls), 0, 0, ICSOE_STARTTLS_TRY, NULL, 0, 0, NULL },
+    { "smtp_timeout", CT_INT, F(smtp_timeout), 0, 0, 10, NULL, 1, 300, NULL },
+    { "mail_from", CT_STR, F(mail_from), 0, 0, 0, NULL, 0, 0, NULL },
+    { "mail_template_dir", CT_STR, F(mail_template_dir), 0, 0, 0, NULL, 0, 0, NULL },
+    { "activation_url", CT_URL, F(activation_url), 0, 0, 0, NULL, 0, 0, http_schemes },
+    { "login_url", CT_URL, F(login_url), 0, 0, 0, NULL, 0, 0, http_schemes },
+    { "token_lifetime", CT_INT, F(token_lifetime), 0, 0, 72 * 3600, NULL, 300, 30 * 86400, NULL },
+    { "reset_token_lifetime", CT_INT, F(reset_token_lifetime), 0, 0, 3600, NULL, 300, 7 * 86400, NULL },
+    { "recover_interval", CT_INT, F(recover_interval), 0, 0, 900, NULL, 0, 86400, NULL },
+    { "site_name", CT_STR, F(site_name), 0, 0, 0, "ICSOE", 0, 0, NULL },
+    { "password_min_length", CT_UINT, F(pwpolicy.min_length), 0, 0, 15, NULL, 8, 128, NULL },
+    { "password_max_length", CT_UINT, F(pwpolicy.max_length), 0, 0, 128, NULL, 64, 1024, NULL },
+    { "password_classes", CT_CLASSES, F(pwpolicy.classes), 0, 0, 0, NULL, 0, 0, NULL },
+    { "password_blocklist", CT_STR, F(password_blocklist), 0, 0, 0, NULL, 0, 0, NULL },
+};
+#define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+#undef F
+
+/* Parser state: the file being read and the line of every key seen. */
+typedef struct conf_parse {
+    icsoe_conf *c;
+    const char *path;
+    unsigned line;
+    unsigned seen[NKEYS];   /* line of the first occurrence, 0 = unset */
+    char *err;
+    size_t errlen;
+} conf_parse;
+
+static void perr(conf_parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void perr(conf_parse *p, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(p->err, p->errlen, "%s:%u: %s", p->path, p->line, msg);
+}
+
+static char **str_field(icsoe_conf *c, size_t off)
+{
+    return (char **)(void *)((char *)c + off);
+}
+
+static void *field(icsoe_conf *c, size_t off)
+{
+    return (char *)c + off;
+}
+
+/* ---- secret files ---- */
+
+/* Checks an open descriptor: regular file, no permission bit for group or
+ * other (rw for others would let them read or replace the secret). */
+static int check_secret_fd(int fd, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        return -1;
+    }
+    if (st.st_mode & (S_IRGRP | S_IROTH)) {
+        snprintf(err, errlen, "%s: readable by group or others (chmod 600)", path);
+        return -1;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH | S_IXGRP | S_IXOTH)) {
+        snprintf(err, errlen, "%s: accessible by group or others (chmod 600)", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_secret(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (check_secret_fd(fd, path, err, errlen) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int icsoe_check_secret_file(const char *path, char *err, size_t errlen)
+{
+    int fd = open_secret(path, err, errlen);
+
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+/* Reads a one-line secret: one trailing newline is dropped; empty content,
+ * a NUL or another line break is an error.  Returned string is malloc'd and
+ * must be freed with icsoe_free_secret. */
+static char *read_secret(const char *path, char *err, size_t errlen)
+{
+    char buf[ICSOE_SECRET_MAX + 2];
+    size_t len = 0;
+    ssize_t r;
+    char *out = NULL;
+    int fd = open_secret(path, err, errlen);
+
+    if (fd < 0)
+        return NULL;
+    for (;;) {
+        r = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        if (len >= sizeof(buf) - 1)
+            break;
+    }
+    if (r < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (len > ICSOE_SECRET_MAX) {
+        snprintf(err, errlen, "%s: longer than %d bytes", path, ICSOE_SECRET_MAX);
+        goto out;
+    }
+    if (len > 0 && buf[len - 1] == '\n')
+        len--;
+    if (len > 0 && buf[len - 1] == '\r')
+        len--;
+    if (len == 0) {
+        snprintf(err, errlen, "%s: empty", path);
+        goto out;
+    }
+    if (memchr(buf, '\0', len) || memchr(buf, '\n', len) || memchr(buf, '\r', len)) {
+        snprintf(err, errlen, "%s: must hold a single line", path);
+        goto out;
+    }
+    out = malloc(len + 1);
+    if (out == NULL) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto out;
+    }
+    memcpy(out, buf, len);
+    out[len] = '\0';
+out:
+    icsoe_wipe(buf, sizeof(buf));
+    close(fd);
+    return out;
+}
+
+/* ---- values ---- */
+
+static int parse_long(conf_parse *p, const conf_key *k, const char *v, long *out)
+{
+    char *end = NULL;
+    long n;
+
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (end == v || *end != '\0' || errno == ERANGE ||
+        !((v[0] >= '0' && v[0] <= '9') || v[0] == '-')) {
+        perr(p, "%s: '%s' is not an integer", k->name, v);
+        return -1;
+    }
+    if (n < k->min || n > k->max) {
+        perr(p, "%s: %ld is out of range (%ld..%ld)", k->name, n, k->min, k->max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static int parse_choice(conf_parse *p, const conf_key *k, const char *v,
+                        const char *const *names, int *out)
+{
+    int i;
+
+    for (i = 0; names[i] != NULL; i++) {
+        if (strcmp(v, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    perr(p, "%s: unknown value '%s'", k->name, v);
+    return -1;
+}
+
+static int parse_classes(conf_parse *p, const conf_key *k, const char *v, unsigned *out)
+{
+    static const char *const names[] = { "lower", "upper", "digit", "symbol" };
+    unsigned bits = 0;
+    const char *s = v;
+
+    if (strcmp(v, "none") == 0) {
+        *out = 0;
+        return 0;
+    }
+    while (*s != '\0') {
+        size_t n = strcspn(s, ",");
+        size_t i;
+        int found = 0;
+
+        while (n > 0 && (*s == ' ' || *s == '\t')) {
+            s++;
+            n--;
+        }
+        for (i = 0; i < 4; i++) {
+            size_t nl = strlen(names[i]);
+            size_t m = n;
+
+            while (m > 0 && (s[m - 1] == ' ' || s[m - 1] == '\t'))
+                m--;
+            if (m == nl && strncmp(s, names[i], nl) == 0) {
+                bits |= 1u << i;
+                found = 1;
+            }
+        }
+        if (!found) {
+            perr(p, "%s: expected a comma list of lower, upper, digit, symbol, or none; got '%s'",
+                 k->name, v);
+            return -1;
+        }
+        s += n;
+        if (*s == ',') {
+            s++;
+            if (*s == '\0') {
+                perr(p, "%s: trailing comma in '%s'", k->name, v);
+                return -1;
+            }
+        }
+    }
+    *out = bits;
+    return 0;
+}
+
+static int url_ok(const conf_key *k, const char *v)
+{
+    size_t i;
+
+    for (i = 0; k->schemes[i] != NULL; i++) {
+        size_t n = strlen(k->schemes[i]);
+
+        if (strncmp(v, k->schemes[i], n) == 0 && v[n] != '\0')
+            return 1;
+    }
+    return 0;
+}
+
+static int dup_str(conf_parse *p, char **dst, const char *v)
+{
+    *dst = strdup(v);
+    if (*dst == NULL) {
+        perr(p, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int add_uris(conf_parse *p, const conf_key *k, const char *v)
+{
+    icsoe_conf *c = p->c;
+    const char *s = v;
+
+    while (*s != '\0') {
+        size_t n = strcspn(s, " \t");
+        char one[ICSOE_CONF_LINE_MAX + 1];
+        LDAPURLDesc *lud = NULL;
+
+        memcpy(one, s, n);
+        one[n] = '\0';
+        if (c->nuri >= ICSOE_CONF_MAX_URIS) {
+            perr(p, "%s: more than %d URIs", k->name, ICSOE_CONF_MAX_URIS);
+            return -1;
+        }
+        if (!url_ok(k, one) || ldap_url_parse(one, &lud) != LDAP_URL_SUCCESS) {
+            perr(p, "%s: '%s' is not an ldap://, ldaps:// or ldapi:// URI", k->name, one);
+            return -1;
+        }
+        ldap_free_urldesc(lud);
+        if (dup_str(p, &c->uri[c->nuri], one) != 0)
+            return -1;
+        c->nuri++;
+        s += n;
+        while (*s == ' ' || *s == '\t')
+            s++;
+    }
+    return 0;
+}
+
+static int set_secret(conf_parse *p, const conf_key *k, const char *v)
+{
+    char why[512];
+    char *secret;
+
+    if (v[0] != '/') {
+        perr(p, "%s %s: must be an absolute path", k->name, v);
+        return -1;
+    }
+    secret = read_secret(v, why, sizeof(why));
+    if (secret == NULL) {
+        perr(p, "%s %s", k->name, why);
+        return -1;
+    }
+    *str_field(p->c, k->aux) = secret;
+    return dup_str(p, str_field(p->c, k->off), v);
+}
+
+static int set_value(conf_parse *p, const conf_key *k, const char *v)
+{
+    static const char *const tls_names[] = { "demand", "hard", "try", "allow", "never", NULL };
+    static const char *const starttls_names[] = { "no", "try", "required", NULL };
+    long n;
+    int choice;
+
+    switch (k->type) {
+    case CT_STR:
+        return dup_str(p, str_field(p->c, k->off), v);
+    case CT_URL:
+        if (!url_ok(k, v) || strpbrk(v, " \t") != NULL) {
+            perr(p, "%s: '%s' must start with %s%s%s", k->name, v, k->schemes[0],
+                 k->schemes[1] ? " or " : "", k->schemes[1] ? k->schemes[1] : "");
+            return -1;
+        }
+        return dup_str(p, str_field(p->c, k->off), v);
+    case CT_INT:
+        if (parse_long(p, k, v, &n) != 0)
+            return -1;
+        *(int *)field(p->c, k->off) = (int)n;
+        return 0;
+    case CT_UINT:
+        if (parse_long(p, k, v, &n) != 0)
+            return -1;
+        *(unsigned *)field(p->c, k->off) = (unsigned)n;
+        return 0;
+    case CT_URIS:
+        return add_uris(p, k, v);
+    case CT_SECRET:
+        return set_secret(p, k, v);
+    case CT_TLS:
+        if (parse_choice(p, k, v, tls_names, &choice) != 0)
+            return -1;
+        *(icsoe_tls_reqcert *)field(p->c, k->off) = (icsoe_tls_reqcert)choice;
+        return 0;
+    case CT_STARTTLS:
+        if (parse_choice(p, k, v, starttls_names, &choice) != 0)
+            return -1;
+        *(icsoe_starttls *)field(p->c, k->off) = (icsoe_starttls)choice;
+        return 0;
+    case CT_CLASSES:
+        return parse_classes(p, k, v, (unsigned *)field(p->c, k->off));
+    }
+    perr(p, "%s: internal error (type)", k->name);
+    return -1;
+}
+
+/* ---- lines ---- */
+
+static int is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+/* One line without its newline, NUL-terminated, may be modified. */
+static int parse_line(conf_parse *p, char *line)
+{
+    char *s = line, *kw, *v, *end;
+    size_t i;
+
+    end = s + strlen(s);
+    if (end > s && end[-1] == '\r')     /* tolerate files edited on Windows */
+        *--end = '\0';
+    while (is_blank(*s))
+        s++;
+    if (*s == '\0' || *s == '#')
+        return 0;
+    kw = s;
+    while (*s != '\0' && !is_blank(*s))
+        s++;
+    if (*s != '\0')
+        *s++ = '\0';
+    while (is_blank(*s))
+        s++;
+    v = s;
+    end = v + strlen(v);
+    while (end > v && is_blank(end[-1]))
+        *--end = '\0';
+    for (i = 0; i < NKEYS; i++) {
+        if (strcmp(kw, conf_keys[i].name) == 0)
+            break;
+    }
+    if (i == NKEYS) {
+        perr(p, "unknown keyword '%s'", kw);
+        return -1;
+    }
+    if (*v == '\0') {
+        perr(p, "%s: missing value", kw);
+        return -1;
+    }
+    for (s = v; *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x20 && *s != '\t') {
+            perr(p, "%s: control character in value", kw);
+            return -1;
+        }
+    }
+    if (p->seen[i] != 0 && conf_keys[i].type != CT_URIS) {
+        perr(p, "duplicate keyword '%s' (first set on line %u)", kw, p->seen[i]);
+        return -1;
+    }
+    if (p->seen[i] == 0)
+        p->seen[i] = p->line;
+    return set_value(p, &conf_keys[i], v);
+}
+
+static void set_defaults(icsoe_conf *c)
+{
+    size_t i;
+
+    for (i = 0; i < NKEYS; i++) {
+        const conf_key *k = &conf_keys[i];
+
+        switch (k->type) {
+        case CT_INT:
+            *(int *)field(c, k->off) = (int)k->def;
+            break;
+        case CT_UINT:
+        case CT_CLASSES:
+            *(unsigned *)field(c, k->off) = (unsigned)k->def;
+            break;
+        case CT_TLS:
+            *(icsoe_tls_reqcert *)field(c, k->off) = (icsoe_tls_reqcert)k->def;
+            break;
+        case CT_STARTTLS:
+            *(icsoe_starttls *)field(c, k->off) = (icsoe_starttls)k->def;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static int set_string_defaults(conf_parse *p)
+{
+    size_t i;
+
+    for (i = 0; i < NKEYS; i++) {
+        const conf_key *k = &conf_keys[i];
+
+        if (k->defstr != NULL && p->seen[i] == 0 &&
+            dup_str(p, str_field(p->c, k->off), k->defstr) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* login_url defaults to activation_url with its last path segment replaced
+ * by "ingresar" (https://site/icsoe/activar -> https://site/icsoe/ingresar). */
+static int derive_login_url(conf_parse *p)
+{
+    icsoe_conf *c = p->c;
+    size_t n, cut;
+    char *slash;
+
+    if (c->login_url != NULL || c->activation_url == NULL)
+        return 0;
+    n = strcspn(c->activation_url, "?#");
+    slash = NULL;
+    for (cut = 0; cut < n; cut++) {
+        if (c->activation_url[cut] == '/')
+            slash = c->activation_url + cut;
+    }
+    if (slash == NULL) /* impossible: the scheme was checked */
+        slash = c->activation_url + n - 1;
+    cut = (size_t)(slash - c->activation_url) + 1;
+    c->login_url = malloc(cut + sizeof("ingresar"));
+    if (c->login_url == NULL) {
+        perr(p, "out of memory");
+        return -1;
+    }
+    memcpy(c->login_url, c->activation_url, cut);
+    memcpy(c->login_url + cut, "ingresar", sizeof("ingresar"));
+    return 0;
+}
+
+static unsigned key_index(const char *name)
+{
+    unsigned i;
+
+    for (i = 0; i < NKEYS; i++) {
+        if (strcmp(conf_keys[i].name, name) == 0)
+            return i;
+    }
+    return 0;
+}
+
+/* Checks that need the whole file; errors point at the end of the file or
+ * at the line of the key involved. */
+static int check_file(conf_parse *p)
+{
+    icsoe_conf *c = p->c;
+    size_t i;
+
+    for (i = 0; i < NKEYS; i++) {
+        if (conf_keys[i].required && p->seen[i] == 0) {
+            perr(p, "missing required keyword '%s'", conf_keys[i].name);
+            return -1;
+        }
+    }
+    if ((c->binddn == NULL) != (c->bindpw_file == NULL)) {
+        p->line = p->seen[key_index(c->binddn ? "binddn" : "bindpw_file")];
+        perr(p, "binddn and bindpw_file must be set together");
+        return -1;
+    }
+    if (c->smtp_user != NULL && c->smtp_pass_file == NULL) {
+        p->line = p->seen[key_index("smtp_user")];
+        perr(p, "smtp_user needs smtp_pass_file");
+        return -1;
+    }
+    if (c->pwpolicy.min_length > c->pwpolicy.max_length) {
+        p->line = p->seen[key_index("password_min_length")];
+        perr(p, "password_min_length %u is greater than password_max_length %u",
+             c->pwpolicy.min_length, c->pwpolicy.max_length);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_blocklist(conf_parse *p)
+{
+    icsoe_conf *c = p->c;
+    char why[512];
+
+    if (c->password_blocklist == NULL)
+        return 0;
+#ifndef ICSOE_CONF_BLOCKLIST
+    /* TODO(dir): enable once lib/pwpolicy.c is in libicsoe. */
+    (void)why;
+    return 0;
+#endif
+    c->blocklist = icsoe_blocklist_load(c->password_blocklist, why, sizeof(why));
+    if (c->blocklist == NULL) {
+        p->line = p->seen[key_index("password_blocklist")];
+        perr(p, "password_blocklist %s", why);
+        return -1;
+    }
+    c->pwpolicy.blocklist = c->blocklist;
+    return 0;
+}
+
+/* Reads the whole file (bounded) so NUL bytes and overlong lines are seen. */
+static char *slurp(conf_parse *p, size_t *len)
+{
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    FILE *f = fopen(p->path, "re");
+
+    if (f == NULL) {
+        snprintf(p->err, p->errlen, "%s: %s", p->path, strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        size_t r;
+
+        if (n == cap) {
+            char *nb;
+
+            if (cap >= ICSOE_CONF_FILE_MAX) {
+                snprintf(p->err, p->errlen, "%s: larger than %d bytes", p->path,
+                         ICSOE_CONF_FILE_MAX);
+                goto fail;
+            }
+            cap = cap ? cap * 2 : 8192;
+            nb = realloc(buf, cap + 1);
+            if (nb == NULL) {
+                snprintf(p->err, p->errlen, "%s: out of memory", p->path);
+                goto fail;
+            }
+            buf = nb;
+        }
+        r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    if (ferror(f)) {
+        snprintf(p->err, p->errlen, "%s: read error", p->path);
+        goto fail;
+    }
+    fclose(f);
+    if (buf == NULL)
+        buf = calloc(1, 1);
+    if (buf == NULL) {
+        snprintf(p->err, p->errlen, "%s: out of memory", p->path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+fail:
+    fclose(f);
+    free(buf);
+    return NULL;
+}
+
+static int parse_buffer(conf_parse *p, char *buf, size_t len)
+{
+    size_t pos = 0;
+
+    p->line = 0;
+    while (pos < len) {
+        char *nl = memchr(buf + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - buf) : len;
+
+        p->line++;
+        if (end - pos > ICSOE_CONF_LINE_MAX) {
+            perr(p, "line longer than %d bytes", ICSOE_CONF_LINE_MAX);
+            return -1;
+        }
+        if (memchr(buf + pos, '\0', end - pos) != NULL) {
+            perr(p, "NUL byte in line");
+            return -1;
+        }
+        buf[end] = '\0';
+        if (parse_line(p, buf + pos) != 0)
+            return -1;
+        pos = end + 1;
+    }
+    return 0;
+}
+
+icsoe_conf *icsoe_conf_load(const char *path, char *err, size_t errlen)
+{
+    conf_parse p;
+    char *buf = NULL;
+    size_t len = 0;
+    icsoe_conf *c;
+    int ok = 0;
+
+    memset(&p, 0, sizeof(p));
+    p.path = path;
+    p.err = err;
+    p.errlen = errlen;
+    if (errlen > 0)
+        err[0] = '\0';
+    c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    p.c = c;
+    set_defaults(c);
+    c->path = strdup(path);
+    if (c->path == NULL) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto out;
+    }
+    buf = slurp(&p, &len);
+    if (buf == NULL)
+        goto out;
+    if (parse_buffer(&p, buf, len) != 0)
+        goto out;
+    p.line = p.line ? p.line : 1;
+    if (check_file(&p) != 0 || set_string_defaults(&p) != 0 ||
+        derive_login_url(&p) != 0 || load_blocklist(&p) != 0)
+        goto out;
+    ok = 1;
+out:
+    if (buf != NULL) {
+        icsoe_wipe(buf, len);
+        free(buf);
+    }
+    if (!ok) {
+        icsoe_conf_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void icsoe_conf_free(icsoe_conf *c)
+{
+    size_t i;
+
+    if (c == NULL)
+        return;
+    for (i = 0; i < NKEYS; i++) {
+        const conf_key *k = &conf_keys[i];
+
+        if (k->type == CT_STR || k->type == CT_URL || k->type == CT_SECRET)
+            free(*str_field(c, k->off));
+        if (k->type == CT_SECRET)
+            icsoe_free_secret(*str_field(c, k->aux));
+    }
+    for (i = 0; i < c->nuri && i < ICSOE_CONF_MAX_URIS; i++)
+        free(c->uri[i]);
+#ifdef ICSOE_CONF_BLOCKLIST
+    if (c->blocklist != NULL)
+        icsoe_blocklist_free(c->blocklist);
+#endif
+    free(c->path);
+    free(c);
+}

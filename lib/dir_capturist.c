@@ -1,0 +1,687 @@
+/* Capturists: uid=<CURP>,ou=capturistas,<base>, inetOrgPerson +
+ * icsoeCapturist.  Lookups by CURP are base searches on the DN (no filter
+ * built from the CURP at all); lists use escaped filter values. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dir_internal.h"
+#include "input.h"
+
+#define NAME_MAX_BYTES 256
+
+char *dir_capturist_attrs[] = {
+    "uid", "cn", "mail", "icsoeStatus", "icsoeContractorRFC", "icsoeEpoch",
+    "icsoeTokenExpiry", "icsoeTokenPurpose", "icsoeLastRecover",
+    "pwdAccountLockedTime", NULL
+};
+
+static const char *const status_names[] = { "pending", "active", "locked" };
+
+const char *icsoe_capturist_status_name(icsoe_capturist_status s)
+{
+    if ((unsigned)s < sizeof(status_names) / sizeof(status_names[0]))
+        return status_names[s];
+    return "unknown";
+}
+
+int icsoe_capturist_status_parse(const char *s)
+{
+    size_t i;
+
+    if (s == NULL)
+        return -1;
+    for (i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++) {
+        if (strcmp(s, status_names[i]) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+void icsoe_capturist_clear(icsoe_capturist *c)
+{
+    size_t i;
+
+    if (c == NULL)
+        return;
+    free(c->name);
+    free(c->email);
+    for (i = 0; i < c->ncontractors; i++)
+        free(c->contractors[i]);
+    free(c->contractors);
+    memset(c, 0, sizeof(*c));
+}
+
+void icsoe_capturist_list_free(icsoe_capturist *v, size_t n)
+{
+    size_t i;
+
+    if (v == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        icsoe_capturist_clear(&v[i]);
+    free(v);
+}
+
+static int parse_purpose(const char *s)
+{
+    if (s == NULL)
+        return 0;
+    if (strcmp(s, "activation") == 0)
+        return ICSOE_TOKEN_ACTIVATION;
+    if (strcmp(s, "reset") == 0)
+        return ICSOE_TOKEN_RESET;
+    return -1;
+}
+
+static int parse_epoch(const char *s, long long *out)
+{
+    char *end = NULL;
+
+    if (s == NULL) {
+        *out = 0;
+        return 0;
+    }
+    errno = 0;
+    *out = strtoll(s, &end, 10);
+    return (end == s || *end != '\0' || errno == ERANGE) ? -1 : 0;
+}
+
+/* Optional generalizedTime attribute: 0 when absent, -1 when malformed. */
+static time_t get_time(LDAP *ld, LDAPMessage *e, const char *attr, int *bad)
+{
+    char *s = dir_get_str(ld, e, attr, bad);
+    time_t t = 0;
+
+    if (s != NULL) {
+        t = dir_parse_gentime(s);
+        if (t == (time_t)-1)
+            *bad = 1;
+        free(s);
+    }
+    return t == (time_t)-1 ? 0 : t;
+}
+
+icsoe_status dir_read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
+                                icsoe_capturist *out)
+{
+    int bad = 0, status, purpose;
+    char *uid, *s;
+    struct berval **locked;
+    char *dn;
+
+    memset(out, 0, sizeof(*out));
+    uid = dir_get_str(ld, e, "uid", &bad);
+    if (uid != NULL && dir_curp_shape_ok(uid))
+        memcpy(out->curp, uid, ICSOE_CURP_LEN + 1);
+    else
+        bad = 1;
+    free(uid);
+    out->name = dir_get_str(ld, e, "cn", &bad);
+    if (out->name == NULL)
+        bad = 1;
+    out->email = dir_get_str(ld, e, "mail", &bad);
+    s = dir_get_str(ld, e, "icsoeStatus", &bad);
+    status = icsoe_capturist_status_parse(s);
+    free(s);
+    if (status < 0)
+        bad = 1;
+    else
+        out->status = (icsoe_capturist_status)status;
+    out->contractors = dir_get_strs(ld, e, "icsoeContractorRFC", &out->ncontractors, &bad);
+    s = dir_get_str(ld, e, "icsoeEpoch", &bad);
+    if (parse_epoch(s, &out->epoch) != 0)
+        bad = 1;
+    free(s);
+    out->token_expiry = get_time(ld, e, "icsoeTokenExpiry", &bad);
+    s = dir_get_str(ld, e, "icsoeTokenPurpose", &bad);
+    purpose = parse_purpose(s);
+    free(s);
+    if (purpose < 0)
+        bad = 1;
+    else
+        out->token_purpose = purpose;
+    out->last_recover = get_time(ld, e, "icsoeLastRecover", &bad);
+    locked = ldap_get_values_len(ld, e, "pwdAccountLockedTime");
+    out->pp_locked = locked != NULL && locked[0] != NULL;
+    if (locked != NULL)
+        ldap_value_free_len(locked);
+    if (!bad)
+        return ICSOE_OK;
+    dn = ldap_get_dn(ld, e);
+    dir_reason(d, "capturist entry %s has a missing or unsafe value", dn ? dn : "?");
+    icsoe_log(d->lg, ICSOE_LOG_ERR, "icsoe_dir: %s", d->reason);
+    ldap_memfree(dn);
+    icsoe_capturist_clear(out);
+    return ICSOE_ERR_INTERNAL;
+}
+
+icsoe_status dir_fetch_capturist(icsoe_dir *d, const char *curp,
+                                 icsoe_capturist *out, char **dn_out)
+{
+    dir_search s;
+    icsoe_status st;
+    LDAPMessage *e;
+    char *dn;
+    int rc;
+
+    if (dn_out != NULL)
+        *dn_out = NULL;
+    if (!dir_curp_shape_ok(curp))
+        return ICSOE_ERR_INVALID_INPUT;
+    dn = dir_capturist_dn(d, curp);
+    if (dn == NULL)
+        return ICSOE_ERR_INTERNAL;
+    memset(&s, 0, sizeof(s));
+    s.base = dn;
+    s.scope = LDAP_SCOPE_BASE;
+    s.filter = "(objectClass=icsoeCapturist)";
+    s.attrs = dir_capturist_attrs;
+    s.sizelimit = 1;
+    st = dir_svc_run(d, dir_search_op, &s, &rc);
+    if (st != ICSOE_OK)
+        goto out;
+    if (rc == LDAP_NO_SUCH_OBJECT) {
+        st = ICSOE_ERR_NOT_FOUND;
+        goto out;
+    }
+    st = dir_map_rc(d, "capturist search", rc);
+    if (st != ICSOE_OK)
+        goto out;
+    e = ldap_first_entry(d->svc, s.res);
+    if (e == NULL) {
+        st = ICSOE_ERR_NOT_FOUND;
+        goto out;
+    }
+    st = dir_read_capturist(d, d->svc, e, out);
+    if (st == ICSOE_OK && dn_out != NULL) {
+        *dn_out = dn;
+        dn = NULL;
+    }
+out:
+    if (s.res != NULL)
+        ldap_msgfree(s.res);
+    free(dn);
+    return st;
+}
+
+icsoe_status icsoe_dir_capturist_get(icsoe_dir *d, const char *curp,
+                                     icsoe_capturist *out)
+{
+    dir_call call;
+    icsoe_status st;
+
+    memset(out, 0, sizeof(*out));
+    dir_call_begin(d, &call);
+    st = dir_fetch_capturist(d, curp, out, NULL);
+    dir_call_end(d, &call);
+    return st;
+}
+
+/* ---- writes ---- */
+
+static int name_ok(const char *s)
+{
+    size_t n;
+
+    if (s == NULL)
+        return 0;
+    n = strlen(s);
+    return n > 0 && n <= NAME_MAX_BYTES && icsoe_text_is_safe(s, n) &&
+           s[0] != ' ' && s[n - 1] != ' ';
+}
+
+/* Sorted, duplicates refused: a capturist lists each contractor once. */
+static int contractors_ok(char *const *rfcs, size_t n)
+{
+    size_t i, j;
+
+    for (i = 0; i < n; i++) {
+        if (!dir_rfc_shape_ok(rfcs[i]))
+            return 0;
+        for (j = 0; j < i; j++) {
+            if (strcmp(rfcs[i], rfcs[j]) == 0)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* Every RFC in rfcs names an existing contractor. */
+static icsoe_status contractors_exist(icsoe_dir *d, char *const *rfcs, size_t n)
+{
+    icsoe_contractor *found = NULL;
+    size_t nfound = 0;
+    icsoe_status st;
+
+    if (n == 0)
+        return ICSOE_OK;
+    st = dir_contractor_get_many(d, (const char *const *)rfcs, n, &found, &nfound);
+    if (st == ICSOE_OK && nfound != n) {
+        dir_reason(d, "%zu of %zu contractors do not exist", n - nfound, n);
+        st = ICSOE_ERR_NOT_FOUND;
+    }
+    icsoe_contractor_list_free(found, nfound);
+    return st;
+}
+
+typedef struct dir_add {
+    const char *dn;
+    LDAPMod **mods;
+} dir_add;
+
+static int dir_add_op(icsoe_dir *d, LDAP *ld, void *arg)
+{
+    dir_add *a = arg;
+
+    (void)d;
+    return ldap_add_ext_s(ld, a->dn, a->mods, NULL, NULL);
+}
+
+static icsoe_status capturist_add(icsoe_dir *d, const icsoe_capturist *c)
+{
+    char *oc[] = { "inetOrgPerson", "icsoeCapturist", NULL };
+    char *uid[] = { (char *)c->curp, NULL };
+    char *name[] = { c->name, NULL };
+    char *mail[] = { c->email, NULL };
+    char *status[] = { "pending", NULL };
+    char *epoch[] = { "0", NULL };
+    LDAPMod m_oc = { LDAP_MOD_ADD, "objectClass", { oc } };
+    LDAPMod m_uid = { LDAP_MOD_ADD, "uid", { uid } };
+    LDAPMod m_cn = { LDAP_MOD_ADD, "cn", { name } };
+    LDAPMod m_sn = { LDAP_MOD_ADD, "sn", { name } };
+    LDAPMod m_mail = { LDAP_MOD_ADD, "mail", { mail } };
+    LDAPMod m_status = { LDAP_MOD_ADD, "icsoeStatus", { status } };
+    LDAPMod m_epoch = { LDAP_MOD_ADD, "icsoeEpoch", { epoch } };
+    LDAPMod m_rfc = { LDAP_MOD_ADD, "icsoeContractorRFC", { c->contractors } };
+    LDAPMod *mods[9];
+    dir_add a;
+    icsoe_status st;
+    size_t n = 0;
+    int rc;
+
+    mods[n++] = &m_oc;
+    mods[n++] = &m_uid;
+    mods[n++] = &m_cn;
+    mods[n++] = &m_sn;
+    mods[n++] = &m_status;
+    mods[n++] = &m_epoch;
+    if (c->email != NULL)
+        mods[n++] = &m_mail;
+    if (c->ncontractors > 0)
+        mods[n++] = &m_rfc;
+    mods[n] = NULL;
+    a.dn = dir_capturist_dn(d, c->curp);
+    a.mods = mods;
+    if (a.dn == NULL)
+        return ICSOE_ERR_INTERNAL;
+    st = dir_svc_run(d, dir_add_op, &a, &rc);
+    if (st == ICSOE_OK) {
+        if (rc == LDAP_ALREADY_EXISTS)
+            st = ICSOE_ERR_EXISTS;
+        else
+            st = dir_map_rc(d, "capturist add", rc);
+    }
+    if (st == ICSOE_OK)
+        icsoe_log(d->lg, ICSOE_LOG_NOTICE, "icsoe_dir: capturist %s added (pending)", c->curp);
+    free((char *)a.dn);
+    return st;
+}
+
+icsoe_status icsoe_dir_capturist_add(icsoe_dir *d, const icsoe_capturist *c)
+{
+    dir_call call;
+    icsoe_status st;
+
+    if (c == NULL || !dir_curp_shape_ok(c->curp) || !name_ok(c->name) ||
+        (c->email != NULL && !icsoe_email_valid(c->email)) ||
+        (c->ncontractors > 0 && c->contractors == NULL) ||
+        !contractors_ok(c->contractors, c->ncontractors))
+        return ICSOE_ERR_INVALID_INPUT;
+    dir_call_begin(d, &call);
+    st = contractors_exist(d, c->contractors, c->ncontractors);
+    if (st == ICSOE_OK)
+        st = capturist_add(d, c);
+    dir_call_end(d, &call);
+    return st;
+}
+
+/* One Modify on a capturist; NOT_FOUND when the entry does not exist,
+ * other codes mapped by the caller through *rc. */
+static icsoe_status capturist_modify(icsoe_dir *d, const char *curp, LDAPMod **mods,
+                                     int relax, int *rc)
+{
+    dir_modify m;
+    icsoe_status st;
+
+    memset(&m, 0, sizeof(m));
+    m.dn = dir_capturist_dn(d, curp);
+    m.mods = mods;
+    m.relax = relax;
+    if (m.dn == NULL)
+        return ICSOE_ERR_INTERNAL;
+    st = dir_svc_run(d, dir_modify_op, &m, rc);
+    free((char *)m.dn);
+    if (st == ICSOE_OK && *rc == LDAP_NO_SUCH_OBJECT)
+        st = ICSOE_ERR_NOT_FOUND;
+    return st;
+}
+
+icsoe_status icsoe_dir_capturist_grant(icsoe_dir *d, const char *curp, const char *rfc)
+{
+    char *vals[] = { (char *)rfc, NULL };
+    LDAPMod mod = { LDAP_MOD_ADD, "icsoeContractorRFC", { vals } };
+    LDAPMod *mods[] = { &mod, NULL };
+    char *one[] = { (char *)rfc, NULL };
+    dir_call call;
+    icsoe_status st;
+    int rc;
+
+    if (!dir_curp_shape_ok(curp) || !dir_rfc_shape_ok(rfc))
+        return ICSOE_ERR_INVALID_INPUT;
+    dir_call_begin(d, &call);
+    st = contractors_exist(d, one, 1);
+    if (st == ICSOE_OK)
+        st = capturist_modify(d, curp, mods, 0, &rc);
+    if (st == ICSOE_OK)
+        st = rc == LDAP_TYPE_OR_VALUE_EXISTS ? ICSOE_ERR_EXISTS : dir_map_rc(d, "grant", rc);
+    dir_call_end(d, &call);
+    return st;
+}
+
+icsoe_status icsoe_dir_capturist_revoke(icsoe_dir *d, const char *curp, const char *rfc)
+{
+    char *vals[] = { (char *)rfc, NULL };
+    LDAPMod mod = { LDAP_MOD_DELETE, "icsoeContractorRFC", { vals } };
+    LDAPMod *mods[] = { &mod, NULL };
+    dir_call call;
+    icsoe_status st;
+    int rc;
+
+    if (!dir_curp_shape_ok(curp) || !dir_rfc_shape_ok(rfc))
+        return ICSOE_ERR_INVALID_INPUT;
+    dir_call_begin(d, &call);
+    st = capturist_modify(d, curp, mods, 0, &rc);
+    if (st == ICSOE_OK)
+        st = rc == LDAP_NO_SUCH_ATTRIBUTE ? ICSOE_ERR_NOT_FOUND : dir_map_rc(d, "revoke", rc);
+    dir_call_end(d, &call);
+    return st;
+}
+
+/* The epoch increment (RFC 4525 Modify-Increment). */
+static char *one_val[] = { "1", NULL };
+
+icsoe_status icsoe_dir_capturist_lock(icsoe_dir *d, const char *curp)
+{
+    char *locked[] = { "locked", NULL };
+    LDAPMod m_status = { LDAP_MOD_REPLACE, "icsoeStatus", { locked } };
+    LDAPMod m_epoch = { LDAP_MOD_INCREMENT, "icsoeEpoch", { one_val } };
+    LDAPMod *mods[] = { &m_status, &m_epoch, NULL };
+    dir_call call;
+    icsoe_status st;
+    int rc;
+
+    if (!dir_curp_shape_ok(curp))
+        return ICSOE_ERR_INVALID_INPUT;
+    dir_call_begin(d, &call);
+    st = capturist_modify(d, curp, mods, 0, &rc);
+    if (st == ICSOE_OK)
+        st = dir_map_rc(d, "lock", rc);
+    if (st == ICSOE_OK)
+        icsoe_log(d->lg, ICSOE_LOG_NOTICE, "icsoe_dir: capturist %s locked", curp);
+    dir_call_end(d, &call);
+    return st;
+}
+
+/* 1 if the account ever had a password (ppolicy keeps pwdChangedTime). */
+static icsoe_status has_password(icsoe_dir *d, const char *dn, int *yes)
+{
+    char *attrs[] = { "pwdChangedTime", NULL };
+    dir_search s;
+    icsoe_status st;
+    LDAPMessage *e;
+    int rc;
+
+    *yes = 0;
+    memset(&s, 0, sizeof(s));
+    s.base = dn;
+    s.scope = LDAP_SCOPE_BASE;
+    s.filter = "(objectClass=icsoeCapturist)";
+    s.attrs = attrs;
+    s.sizelimit = 1;
+    st = dir_svc_run(d, dir_search_op, &s, &rc);
+    if (st == ICSOE_OK)
+        st = rc == LDAP_NO_SUCH_OBJECT ? ICSOE_ERR_NOT_FOUND : dir_map_rc(d, "search", rc);
+    if (st == ICSOE_OK) {
+        e = ldap_first_entry(d->svc, s.res);
+        if (e == NULL) {
+            st = ICSOE_ERR_NOT_FOUND;
+        } else {
+            struct berval **v = ldap_get_values_len(d->svc, e, "pwdChangedTime");
+
+            *yes = v != NULL;
+            if (v != NULL)
+                ldap_value_free_len(v);
+        }
+    }
+    if (s.res != NULL)
+        ldap_msgfree(s.res);
+    return st;
+}
+
+icsoe_status icsoe_dir_capturist_unlock(icsoe_dir *d, const char *curp)
+{
+    char *active[] = { "active", NULL }, *pending[] = { "pending", NULL };
+    LDAPMod m_status = { LDAP_MOD_REPLACE, "icsoeStatus", { active } };
+    /* Replace with no values removes the attribute if present and is not
+     * an error if absent. */
+    LDAPMod m_locked = { LDAP_MOD_REPLACE, "pwdAccountLockedTime", { NULL } };
+    LDAPMod m_fail = { LDAP_MOD_REPLACE, "pwdFailureTime", { NULL } };
+    LDAPMod *mods[] = { &m_status, &m_locked, &m_fail, NULL };
+    dir_call call;
+    icsoe_status st;
+    char *dn = NULL;
+    int rc, pw = 0;
+
+    if (!dir_curp_shape_ok(curp))
+        return ICSOE_ERR_INVALID_INPUT;
+    dir_call_begin(d, &call);
+    dn = dir_capturist_dn(d, curp);
+    st = dn ? has_password(d, dn, &pw) : ICSOE_ERR_INTERNAL;
+    if (st == ICSOE_OK) {
+        if (!pw)
+            m_status.mod_values = pending;
+        st = capturist_modify(d, curp, mods, 1, &rc);
+    }
+    if (st == ICSOE_OK)
+        st = dir_map_rc(d, "unlock", rc);
+    if (st == ICSOE_OK)
+        icsoe_log(d->lg, ICSOE_LOG_NOTICE, "icsoe_dir: capturist %s unlocked", curp);
+    dir_call_end(d, &call);
+    free(dn);
+    return st;
+}
+
+static int dir_delete_op(icsoe_dir *d, LDAP *ld, void *arg)
+{
+    (void)d;
+    return ldap_delete_ext_s(ld, (const char *)arg, NULL, NULL);
+}
+
+icsoe_status icsoe_dir_capturist_remove(icsoe_dir *d, const char *curp)
+{
+    dir_call call;
+    icsoe_status st;
+    char *dn;
+    int rc;
+
+    if (!dir_curp_shape_ok(curp))
+        return ICSOE_ERR_INVALID_INPUT;
+    dn = dir_capturist_dn(d, curp);
+    if (dn == NULL)
+        return ICSOE_ERR_INTERNAL;
+    dir_call_begin(d, &call);
+    st = dir_svc_run(d, dir_delete_op, dn, &rc);
+    if (st == ICSOE_OK)
+        st = rc == LDAP_NO_SUCH_OBJECT ? ICSOE_ERR_NOT_FOUND : dir_map_rc(d, "remove", rc);
+    if (st == ICSOE_OK)
+        icsoe_log(d->lg, ICSOE_LOG_NOTICE, "icsoe_dir: capturist %s removed", curp);
+    dir_call_end(d, &call);
+    free(dn);
+    return st;
+}
+
+icsoe_status icsoe_dir_capturist_bump_epoch(icsoe_dir *d, const char *curp)
+{
+    LDAPMod m_epoch = { LDAP_MOD_INCREMENT, "icsoeEpoch", { one_val } };
+    LDAPMod *mods[] = { &m_epoch, NULL };
+    dir_call call;
+    icsoe_status st;
+    int rc;
+
+    if (!dir_curp_shape_ok(curp))
+        return ICSOE_ERR_INVALID_INPUT;
+    dir_call_begin(d, &call);
+    st = capturist_modify(d, curp, mods, 0, &rc);
+    if (st == ICSOE_OK)
+        st = dir_map_rc(d, "epoch", rc);
+    dir_call_end(d, &call);
+    return st;
+}
+
+icsoe_status icsoe_dir_capturist_claim_recover(icsoe_dir *d, const char *curp,
+                                               time_t now, int min_interval)
+{
+    char oldv[16], newv[16];
+    char *oldvals[] = { oldv, NULL }, *newvals[] = { newv, NULL };
+    LDAPMod m_del = { LDAP_MOD_DELETE, "icsoeLastRecover", { oldvals } };
+    LDAPMod m_add = { LDAP_MOD_ADD, "icsoeLastRecover", { newvals } };
+    LDAPMod *mods[3];
+    icsoe_capturist c;
+    dir_call call;
+    icsoe_status st;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    if (!dir_curp_shape_ok(curp) || min_interval < 0)
+        return ICSOE_ERR_INVALID_INPUT;
+    dir_call_begin(d, &call);
+    st = dir_fetch_capturist(d, curp, &c, NULL);
+    if (st != ICSOE_OK)
+        goto out;
+    if (c.last_recover != 0 && now - c.last_recover < (time_t)min_interval &&
+        now >= c.last_recover) {
+        st = ICSOE_ERR_EXISTS;
+        goto out;
+    }
+    /* Delete the exact old value and add the new one in one Modify: of two
+     * concurrent claims only one finds the old value (or, with none, only
+     * one can add to the single-valued attribute). */
+    dir_format_gentime(now, newv);
+    if (c.last_recover != 0) {
+        dir_format_gentime(c.last_recover, oldv);
+        mods[0] = &m_del;
+        mods[1] = &m_add;
+        mods[2] = NULL;
+    } else {
+        mods[0] = &m_add;
+        mods[1] = NULL;
+    }
+    st = capturist_modify(d, curp, mods, 0, &rc);
+    if (st == ICSOE_OK) {
+        if (rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_TYPE_OR_VALUE_EXISTS ||
+            rc == LDAP_CONSTRAINT_VIOLATION)
+            st = ICSOE_ERR_EXISTS;
+        else
+            st = dir_map_rc(d, "claim recover", rc);
+    }
+out:
+    icsoe_capturist_clear(&c);
+    dir_call_end(d, &call);
+    return st;
+}
+
+/* ---- lists ---- */
+
+static int cmp_capturist(const void *a, const void *b)
+{
+    return strcmp(((const icsoe_capturist *)a)->curp, ((const icsoe_capturist *)b)->curp);
+}
+
+static char *list_filter(const char *rfc, int status)
+{
+    char *erfc = NULL, *f = NULL;
+    size_t n;
+
+    if (rfc != NULL) {
+        erfc = icsoe_ldap_filter_escape(rfc);
+        if (erfc == NULL)
+            return NULL;
+    }
+    n = 128 + (erfc ? strlen(erfc) : 0);
+    f = malloc(n);
+    if (f != NULL) {
+        snprintf(f, n, "(&(objectClass=icsoeCapturist)%s%s%s%s%s%s)",
+                 erfc ? "(icsoeContractorRFC=" : "", erfc ? erfc : "", erfc ? ")" : "",
+                 status >= 0 ? "(icsoeStatus=" : "",
+                 status >= 0 ? icsoe_capturist_status_name((icsoe_capturist_status)status) : "",
+                 status >= 0 ? ")" : "");
+    }
+    free(erfc);
+    return f;
+}
+
+icsoe_status icsoe_dir_capturist_list(icsoe_dir *d, const char *rfc, int status,
+                                      icsoe_capturist **out, size_t *n)
+{
+    dir_search s;
+    dir_call call;
+    icsoe_status st;
+    icsoe_capturist *v = NULL;
+    size_t count = 0;
+    LDAPMessage *e;
+    char *filter;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if ((rfc != NULL && !dir_rfc_shape_ok(rfc)) || status < -1 || status > ICSOE_CAPTURIST_LOCKED)
+        return ICSOE_ERR_INVALID_INPUT;
+    filter = list_filter(rfc, status);
+    if (filter == NULL)
+        return ICSOE_ERR_INTERNAL;
+    memset(&s, 0, sizeof(s));
+    s.base = d->capturists_dn;
+    s.scope = LDAP_SCOPE_ONELEVEL;
+    s.filter = filter;
+    s.attrs = dir_capturist_attrs;
+    dir_call_begin(d, &call);
+    st = dir_svc_run(d, dir_search_op, &s, &rc);
+    if (st == ICSOE_OK)
+        st = dir_map_rc(d, "capturist list", rc);
+    if (st != ICSOE_OK)
+        goto out;
+    v = calloc((size_t)ldap_count_entries(d->svc, s.res) + 1, sizeof(*v));
+    if (v == NULL) {
+        st = ICSOE_ERR_INTERNAL;
+        goto out;
+    }
+    for (e = ldap_first_entry(d->svc, s.res); e != NULL; e = ldap_next_entry(d->svc, e)) {
+        /* An entry with unsafe values is logged (dir_read_capturist) and
+         * left out rather than failing the whole list. */
+        if (dir_read_capturist(d, d->svc, e, &v[count]) == ICSOE_OK)
+            count++;
+    }
+    qsort(v, count, sizeof(*v), cmp_capturist);
+    *out = v;
+    *n = count;
+    v = NULL;
+out:
+    icsoe_capturist_list_free(v, count);
+    if (s.res != NULL)
+        ldap_msgfree(s.res);
+    free(filter);
+    dir_call_end(d, &call);
+    return st;
+}

@@ -1,0 +1,450 @@
+/* Directory connections: the service connection (bound as binddn, reused,
+ * reconnected once when the server dropped it) and the authentication
+ * connection (only user binds).  Failover comes from libldap itself:
+ * ldap_initialize() with every configured URI tries them in order.  Every
+ * call is bounded by a deadline of conf->timeout seconds (network connect
+ * and each synchronous operation get what is left of it), so nothing blocks
+ * longer than that even when a server accepts connections but never
+ * answers. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dir_internal.h"
+#include "secure.h"
+
+/* ---- deadline and SIGPIPE ---- */
+
+void dir_call_begin(icsoe_dir *d, dir_call *call)
+{
+    sigset_t pipe_set, pending;
+
+    clock_gettime(CLOCK_MONOTONIC, &d->deadline);
+    d->deadline.tv_sec += d->conf->timeout > 0 ? d->conf->timeout : 5;
+    d->reason[0] = '\0';
+
+    /* libldap write()s to sockets the server may have closed: a SIGPIPE
+     * must not kill a PAM application or the CLI.  Block it in this thread
+     * and discard one raised by us before unblocking (curl does the same). */
+    memset(call, 0, sizeof(*call));
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigemptyset(&pending);
+    sigpending(&pending);
+    call->sigpipe_was_pending = sigismember(&pending, SIGPIPE) == 1;
+    call->masked = pthread_sigmask(SIG_BLOCK, &pipe_set, &call->oldmask) == 0;
+}
+
+void dir_call_end(icsoe_dir *d, dir_call *call)
+{
+    sigset_t pipe_set, pending;
+    struct timespec zero = { 0, 0 };
+
+    (void)d;
+    if (!call->masked)
+        return;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigemptyset(&pending);
+    sigpending(&pending);
+    if (!call->sigpipe_was_pending && sigismember(&pending, SIGPIPE) == 1) {
+        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &call->oldmask, NULL);
+}
+
+long dir_remaining_ms(const icsoe_dir *d)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(d->deadline.tv_sec - now.tv_sec) * 1000 +
+           (d->deadline.tv_nsec - now.tv_nsec) / 1000000;
+}
+
+void dir_timeval(const icsoe_dir *d, struct timeval *tv)
+{
+    long ms = dir_remaining_ms(d);
+
+    if (ms < 1)
+        ms = 1;
+    tv->tv_sec = ms / 1000;
+    tv->tv_usec = (ms % 1000) * 1000;
+}
+
+/* Both the connect timeout and the synchronous-call timeout get what is
+ * left of the deadline. */
+static void dir_arm(icsoe_dir *d, LDAP *ld)
+{
+    struct timeval tv;
+
+    dir_timeval(d, &tv);
+    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv);
+}
+
+void dir_reason(icsoe_dir *d, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
+    va_end(ap);
+}
+
+int dir_conn_lost(int rc)
+{
+    return rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR ||
+           rc == LDAP_TIMEOUT || rc == LDAP_UNAVAILABLE || rc == LDAP_BUSY;
+}
+
+icsoe_status dir_map_rc(icsoe_dir *d, const char *what, int rc)
+{
+    if (rc == LDAP_SUCCESS)
+        return ICSOE_OK;
+    dir_reason(d, "%s: %s: %s", what, d->uris, ldap_err2string(rc));
+    if (dir_conn_lost(rc)) {
+        icsoe_log(d->lg, ICSOE_LOG_ERR, "icsoe_dir: %s", d->reason);
+        return ICSOE_ERR_UNAVAILABLE;
+    }
+    icsoe_log(d->lg, ICSOE_LOG_ERR, "icsoe_dir: unexpected answer: %s", d->reason);
+    return ICSOE_ERR_INTERNAL;
+}
+
+/* ---- handles ---- */
+
+static int tls_reqcert_value(icsoe_tls_reqcert r)
+{
+    switch (r) {
+    case ICSOE_TLS_REQCERT_DEMAND: return LDAP_OPT_X_TLS_DEMAND;
+    case ICSOE_TLS_REQCERT_HARD: return LDAP_OPT_X_TLS_HARD;
+    case ICSOE_TLS_REQCERT_TRY: return LDAP_OPT_X_TLS_TRY;
+    case ICSOE_TLS_REQCERT_ALLOW: return LDAP_OPT_X_TLS_ALLOW;
+    case ICSOE_TLS_REQCERT_NEVER: return LDAP_OPT_X_TLS_NEVER;
+    }
+    return LDAP_OPT_X_TLS_DEMAND;
+}
+
+static int uses_tls(const icsoe_dir *d)
+{
+    return d->conf->ldap_starttls != ICSOE_STARTTLS_NO ||
+           strstr(d->uris, "ldaps://") != NULL;
+}
+
+/* Per-handle TLS settings, then a fresh TLS context so they take effect
+ * without touching libldap's global defaults (other users of libldap in
+ * the same process, e.g. other Apache modules, keep theirs). */
+static int dir_set_tls(icsoe_dir *d, LDAP *ld)
+{
+    int reqcert = tls_reqcert_value(d->conf->tls_reqcert);
+    int is_server = 0;
+
+    if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &reqcert) != LDAP_OPT_SUCCESS)
+        return -1;
+    if (d->conf->tls_cacertfile != NULL &&
+        ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, d->conf->tls_cacertfile) !=
+            LDAP_OPT_SUCCESS)
+        return -1;
+    if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server) != LDAP_OPT_SUCCESS)
+        return -1;
+    return 0;
+}
+
+static icsoe_status dir_starttls(icsoe_dir *d, LDAP *ld)
+{
+    int rc;
+
+    if (d->conf->ldap_starttls == ICSOE_STARTTLS_NO)
+        return ICSOE_OK;
+    rc = ldap_start_tls_s(ld, NULL, NULL);
+    if (rc == LDAP_SUCCESS)
+        return ICSOE_OK;
+    if (d->conf->ldap_starttls == ICSOE_STARTTLS_TRY && !dir_conn_lost(rc) &&
+        ldap_tls_inplace(ld) == 0) {
+        icsoe_log(d->lg, ICSOE_LOG_WARNING,
+                  "icsoe_dir: StartTLS refused by %s (%s), continuing in clear",
+                  d->uris, ldap_err2string(rc));
+        return ICSOE_OK;
+    }
+    dir_reason(d, "StartTLS: %s: %s", d->uris, ldap_err2string(rc));
+    return dir_conn_lost(rc) ? ICSOE_ERR_UNAVAILABLE : ICSOE_ERR_INTERNAL;
+}
+
+/* A new handle with our options (connects lazily, or now for StartTLS). */
+static icsoe_status dir_new_handle(icsoe_dir *d, LDAP **out)
+{
+    LDAP *ld = NULL;
+    int version = LDAP_VERSION3;
+    icsoe_status st;
+    int rc;
+
+    *out = NULL;
+    rc = ldap_initialize(&ld, d->uris);
+    if (rc != LDAP_SUCCESS) {
+        dir_reason(d, "ldap_initialize(%s): %s", d->uris, ldap_err2string(rc));
+        return ICSOE_ERR_INTERNAL;
+    }
+    if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != LDAP_OPT_SUCCESS ||
+        ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
+        ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != LDAP_OPT_SUCCESS ||
+        (uses_tls(d) && dir_set_tls(d, ld) != 0)) {
+        dir_reason(d, "%s: cannot set connection options", d->uris);
+        ldap_unbind_ext_s(ld, NULL, NULL);
+        return ICSOE_ERR_INTERNAL;
+    }
+    dir_arm(d, ld);
+    st = dir_starttls(d, ld);
+    if (st != ICSOE_OK) {
+        ldap_unbind_ext_s(ld, NULL, NULL);
+        return st;
+    }
+    *out = ld;
+    return ICSOE_OK;
+}
+
+static void dir_drop(LDAP **ld)
+{
+    if (*ld != NULL) {
+        ldap_unbind_ext_s(*ld, NULL, NULL);
+        *ld = NULL;
+    }
+}
+
+void dir_drop_auth(icsoe_dir *d)
+{
+    dir_drop(&d->auth);
+}
+
+static icsoe_status dir_svc_connect(icsoe_dir *d)
+{
+    struct berval cred;
+    icsoe_status st;
+    LDAP *ld;
+    int rc;
+
+    if (d->conf->binddn == NULL || d->conf->bindpw == NULL) {
+        dir_reason(d, "%s: no binddn/bindpw_file configured", d->conf->path);
+        return ICSOE_ERR_INTERNAL;
+    }
+    st = dir_new_handle(d, &ld);
+    if (st != ICSOE_OK)
+        return st;
+    cred.bv_val = d->conf->bindpw;
+    cred.bv_len = strlen(d->conf->bindpw);
+    rc = ldap_sasl_bind_s(ld, d->conf->binddn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+    if (rc != LDAP_SUCCESS) {
+        dir_reason(d, "service bind as %s at %s: %s", d->conf->binddn, d->uris,
+                   ldap_err2string(rc));
+        ldap_unbind_ext_s(ld, NULL, NULL);
+        icsoe_log(d->lg, ICSOE_LOG_ERR, "icsoe_dir: %s", d->reason);
+        return dir_conn_lost(rc) ? ICSOE_ERR_UNAVAILABLE : ICSOE_ERR_INTERNAL;
+    }
+    d->svc = ld;
+    return ICSOE_OK;
+}
+
+icsoe_status dir_svc_run(icsoe_dir *d, dir_op_fn op, void *arg, int *rc)
+{
+    int attempt;
+    icsoe_status st;
+
+    *rc = LDAP_OTHER;
+    for (attempt = 0; attempt < 2; attempt++) {
+        if (dir_remaining_ms(d) <= 0) {
+            dir_reason(d, "%s: no answer within %d s", d->uris, d->conf->timeout);
+            icsoe_log(d->lg, ICSOE_LOG_ERR, "icsoe_dir: %s", d->reason);
+            return ICSOE_ERR_UNAVAILABLE;
+        }
+        if (d->svc == NULL) {
+            st = dir_svc_connect(d);
+            if (st != ICSOE_OK)
+                return st;
+        }
+        dir_arm(d, d->svc);
+        *rc = op(d, d->svc, arg);
+        if (!dir_conn_lost(*rc))
+            return ICSOE_OK;
+        /* The server went away (restart, failover, idle timeout): a new
+         * connection may reach it or the next URI. */
+        dir_reason(d, "%s: %s", d->uris, ldap_err2string(*rc));
+        icsoe_log(d->lg, attempt == 0 ? ICSOE_LOG_INFO : ICSOE_LOG_ERR,
+                  "icsoe_dir: connection lost (%s)%s", d->reason,
+                  attempt == 0 ? ", reconnecting" : "");
+        dir_drop(&d->svc);
+    }
+    return ICSOE_ERR_UNAVAILABLE;
+}
+
+icsoe_status dir_auth_conn(icsoe_dir *d, LDAP **out)
+{
+    icsoe_status st;
+
+    *out = NULL;
+    if (d->auth == NULL) {
+        st = dir_new_handle(d, &d->auth);
+        if (st != ICSOE_OK)
+            return st;
+    }
+    dir_arm(d, d->auth);
+    *out = d->auth;
+    return ICSOE_OK;
+}
+
+/* ---- generic operations ---- */
+
+int dir_search_op(icsoe_dir *d, LDAP *ld, void *arg)
+{
+    dir_search *s = arg;
+    struct timeval tv;
+
+    if (s->res != NULL) {
+        ldap_msgfree(s->res);
+        s->res = NULL;
+    }
+    dir_timeval(d, &tv);
+    return ldap_search_ext_s(ld, s->base, s->scope, s->filter, s->attrs, 0, NULL, NULL,
+                             &tv, s->sizelimit, &s->res);
+}
+
+int dir_modify_op(icsoe_dir *d, LDAP *ld, void *arg)
+{
+    dir_modify *m = arg;
+    LDAPControl *ppreq = NULL, relax, *ctrls[3];
+    LDAPControl **resctrls = NULL;
+    LDAPMessage *res = NULL;
+    struct timeval tv;
+    int msgid, rc, err = LDAP_SUCCESS, n = 0;
+
+    m->pp_err = -1;
+    if (m->want_ppolicy) {
+        rc = ldap_create_passwordpolicy_control(ld, &ppreq);
+        if (rc != LDAP_SUCCESS)
+            return rc;
+        ctrls[n++] = ppreq;
+    }
+    if (m->relax) {
+        memset(&relax, 0, sizeof(relax));
+        relax.ldctl_oid = LDAP_CONTROL_RELAX;
+        relax.ldctl_iscritical = 1;
+        ctrls[n++] = &relax;
+    }
+    ctrls[n] = NULL;
+    rc = ldap_modify_ext(ld, m->dn, m->mods, n ? ctrls : NULL, NULL, &msgid);
+    if (rc != LDAP_SUCCESS)
+        goto out;
+    dir_timeval(d, &tv);
+    rc = ldap_result(ld, msgid, LDAP_MSG_ALL, &tv, &res);
+    if (rc == 0) {
+        ldap_abandon_ext(ld, msgid, NULL, NULL);
+        rc = LDAP_TIMEOUT;
+        goto out;
+    }
+    if (rc < 0) {
+        ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &rc);
+        if (rc == LDAP_SUCCESS)
+            rc = LDAP_SERVER_DOWN;
+        goto out;
+    }
+    rc = ldap_parse_result(ld, res, &err, NULL, NULL, NULL, &resctrls, 0);
+    if (rc != LDAP_SUCCESS)
+        goto out;
+    rc = err;
+    if (resctrls != NULL) {
+        LDAPControl *c = ldap_control_find(LDAP_CONTROL_PASSWORDPOLICYRESPONSE, resctrls, NULL);
+        ber_int_t expire = -1, grace = -1;
+        LDAPPasswordPolicyError pperr = PP_noError;
+
+        if (c != NULL &&
+            ldap_parse_passwordpolicy_control(ld, c, &expire, &grace, &pperr) == LDAP_SUCCESS)
+            m->pp_err = (int)pperr;
+    }
+out:
+    if (resctrls != NULL)
+        ldap_controls_free(resctrls);
+    if (res != NULL)
+        ldap_msgfree(res);
+    if (ppreq != NULL)
+        ldap_control_free(ppreq);
+    return rc;
+}
+
+/* ---- the handle ---- */
+
+static char *join_uris(const icsoe_conf *conf)
+{
+    size_t i, len = 1;
+    char *s;
+
+    for (i = 0; i < conf->nuri; i++)
+        len += strlen(conf->uri[i]) + 1;
+    s = malloc(len);
+    if (s == NULL)
+        return NULL;
+    s[0] = '\0';
+    for (i = 0; i < conf->nuri; i++) {
+        if (i > 0)
+            strcat(s, " ");
+        strcat(s, conf->uri[i]);
+    }
+    return s;
+}
+
+static char *child_dn(const char *rdn, const char *base)
+{
+    size_t n = strlen(rdn) + 1 + strlen(base) + 1;
+    char *s = malloc(n);
+
+    if (s != NULL)
+        snprintf(s, n, "%s,%s", rdn, base);
+    return s;
+}
+
+icsoe_dir *icsoe_dir_open(const icsoe_conf *conf, const icsoe_logger *lg)
+{
+    icsoe_dir *d = calloc(1, sizeof(*d));
+
+    if (d == NULL)
+        return NULL;
+    d->conf = conf;
+    d->lg = lg;
+    d->uris = join_uris(conf);
+    d->capturists_dn = child_dn("ou=capturistas", conf->base);
+    d->contractors_dn = child_dn("ou=contratistas", conf->base);
+    d->decoy_dn = child_dn("cn=icsoe-decoy", conf->base);
+    if (d->uris == NULL || d->capturists_dn == NULL || d->contractors_dn == NULL ||
+        d->decoy_dn == NULL) {
+        icsoe_dir_close(d);
+        return NULL;
+    }
+    return d;
+}
+
+void icsoe_dir_close(icsoe_dir *d)
+{
+    dir_call call;
+
+    if (d == NULL)
+        return;
+    if (d->svc != NULL || d->auth != NULL) {
+        dir_call_begin(d, &call);
+        dir_drop(&d->svc);
+        dir_drop(&d->auth);
+        dir_call_end(d, &call);
+    }
+    free(d->uris);
+    free(d->capturists_dn);
+    free(d->contractors_dn);
+    free(d->decoy_dn);
+    free(d);
+}
+
+const char *icsoe_dir_reason(const icsoe_dir *d)
+{
+    if (d == NULL)
+        return "no directory handle";
+    return d->reason[0] ? d->reason : "no error";
+}

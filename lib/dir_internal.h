@@ -1,0 +1,136 @@
+/* Private to lib/dir*.c and lib/ldapesc.c: the icsoe_dir structure and the
+ * helpers shared by the directory files.  Not installed, not used by the
+ * front ends. */
+#ifndef ICSOE_DIR_INTERNAL_H
+#define ICSOE_DIR_INTERNAL_H
+
+#include <signal.h>
+#include <time.h>
+#include <ldap.h>
+#include "dir.h"
+
+#define DIR_REASON_MAX 512
+/* Longest password we send to slapd; larger input is refused before any
+ * network work (the policy's own maximum is far below). */
+#define DIR_PASSWORD_MAX 4096
+
+struct icsoe_dir {
+    const icsoe_conf *conf;
+    const icsoe_logger *lg;
+    LDAP *svc;                 /* bound as conf->binddn, service operations */
+    LDAP *auth;                /* only ever used for user binds */
+    struct timespec deadline;  /* CLOCK_MONOTONIC end of the current call */
+    char *uris;                /* conf->uri joined by spaces (failover list) */
+    char *capturists_dn;       /* ou=capturistas,<base> */
+    char *contractors_dn;      /* ou=contratistas,<base> */
+    char *decoy_dn;            /* cn=icsoe-decoy,<base> */
+    char reason[DIR_REASON_MAX];
+};
+
+/* One public call: starts the deadline (conf->timeout) and keeps SIGPIPE
+ * from killing the process while libldap writes to a dropped socket. */
+typedef struct dir_call {
+    sigset_t oldmask;
+    int sigpipe_was_pending;
+    int masked;
+} dir_call;
+
+void dir_call_begin(icsoe_dir *d, dir_call *call);
+void dir_call_end(icsoe_dir *d, dir_call *call);
+
+/* Milliseconds left before the deadline (<= 0 when it has passed). */
+long dir_remaining_ms(const icsoe_dir *d);
+
+void dir_reason(icsoe_dir *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* 1 if rc means the connection is unusable (drop it, maybe retry). */
+int dir_conn_lost(int rc);
+
+/* An operation on the service connection.  Returns an LDAP result code
+ * (or a negative libldap client code). */
+typedef int (*dir_op_fn)(icsoe_dir *d, LDAP *ld, void *arg);
+
+/* Runs op on the service connection (connecting and binding first when
+ * needed), reconnecting and retrying once if the connection turns out to be
+ * lost.  ICSOE_ERR_UNAVAILABLE when no server could be reached or the
+ * deadline passed; ICSOE_ERR_INTERNAL when the service bind is refused;
+ * else ICSOE_OK with *rc the result of op. */
+icsoe_status dir_svc_run(icsoe_dir *d, dir_op_fn op, void *arg, int *rc);
+
+/* The authentication connection (connected, not bound as anyone in
+ * particular).  NULL with the reason set when unreachable. */
+icsoe_status dir_auth_conn(icsoe_dir *d, LDAP **out);
+void dir_drop_auth(icsoe_dir *d);
+
+/* Maps a final LDAP result code that has no special meaning for the
+ * operation: 0 -> OK, connection problems -> UNAVAILABLE, everything else
+ * -> INTERNAL (fail closed), with the reason recorded. */
+icsoe_status dir_map_rc(icsoe_dir *d, const char *what, int rc);
+
+/* Timeout for one synchronous call: what is left of the deadline. */
+void dir_timeval(const icsoe_dir *d, struct timeval *tv);
+
+/* ---- search helpers (dir_capturist.c etc.) ---- */
+typedef struct dir_search {
+    const char *base;
+    int scope;
+    const char *filter;
+    char **attrs;
+    LDAPMessage *res;          /* owned by the caller after success */
+    int sizelimit;
+} dir_search;
+
+/* Op for dir_svc_run: a synchronous search bounded by the deadline. */
+int dir_search_op(icsoe_dir *d, LDAP *ld, void *arg);
+
+/* Single-valued string attribute as a malloc'd string (NULL if absent).
+ * *bad is set when the value is unsafe (CR, LF, NUL or invalid UTF-8). */
+char *dir_get_str(LDAP *ld, LDAPMessage *e, const char *attr, int *bad);
+/* Multi-valued attribute as a NULL-terminated malloc'd array of strings. */
+char **dir_get_strs(LDAP *ld, LDAPMessage *e, const char *attr, size_t *n, int *bad);
+int dir_text_ok(const char *s, size_t len);
+
+/* "2024..Z" generalizedTime <-> time_t (UTC). -1 if malformed. */
+time_t dir_parse_gentime(const char *s);
+void dir_format_gentime(time_t t, char out[16]);
+
+/* DNs built from an escaped value; malloc'd. */
+char *dir_capturist_dn(const icsoe_dir *d, const char *curp);
+char *dir_contractor_dn(const icsoe_dir *d, const char *rfc);
+
+/* Shape checks done before any value reaches the directory (the full
+ * validation with check digits is icsoe_curp_check / icsoe_rfc_check in the
+ * callers): 18 [A-Z0-9]; 12 or 13 of [A-Z0-9&] or UTF-8 Ñ. */
+int dir_curp_shape_ok(const char *curp);
+int dir_rfc_shape_ok(const char *rfc);
+
+/* Reads a capturist entry into out (which is cleared first). */
+icsoe_status dir_read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
+                                icsoe_capturist *out);
+/* Attributes dir_read_capturist needs. */
+extern char *dir_capturist_attrs[];
+
+/* Fetches one capturist by CURP (base search on its DN); NOT_FOUND if
+ * missing.  dn_out (may be NULL) receives the DN, malloc'd. */
+icsoe_status dir_fetch_capturist(icsoe_dir *d, const char *curp,
+                                 icsoe_capturist *out, char **dn_out);
+
+/* A single Modify on the service connection; returns the LDAP rc in *rc.
+ * pp_err (may be NULL) receives the ppolicy error (-1 if no control). */
+typedef struct dir_modify {
+    const char *dn;
+    LDAPMod **mods;
+    int want_ppolicy;   /* send the ppolicy request control */
+    int relax;          /* send the Relax control (ppolicy lockout attrs) */
+    int pp_err;         /* out: LDAPPasswordPolicyError or -1 */
+} dir_modify;
+int dir_modify_op(icsoe_dir *d, LDAP *ld, void *arg);
+
+/* icsoe_dir_contractor_get_many inside an ongoing call. */
+icsoe_status dir_contractor_get_many(icsoe_dir *d, const char *const *rfcs, size_t nrfc,
+                                     icsoe_contractor **out, size_t *n);
+
+/* RFC 4514 escaping of a DN attribute value (malloc'd). */
+char *icsoe_ldap_dn_escape(const char *value);
+
+#endif
