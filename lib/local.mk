@@ -7,6 +7,7 @@ lib_libicsoe_la_SOURCES = \
 	lib/curp.c lib/curp.h \
 	lib/rfc.c lib/rfc.h \
 	lib/token.c lib/token.h \
+	lib/pwpolicy.c lib/pwpolicy.h \
 	lib/input.h lib/form.c lib/redirect.c lib/header.c lib/email.c lib/csv.c \
 	lib/template.h lib/template.c \
 	lib/session.h lib/session.c \

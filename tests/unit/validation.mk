@@ -3,7 +3,8 @@ VALIDATION_UNIT_TESTS = \
 	tests/unit/test_curp \
 	tests/unit/test_rfc \
 	tests/unit/test_token \
-	tests/unit/test_secure
+	tests/unit/test_secure \
+	tests/unit/test_pwpolicy
 check_PROGRAMS += $(VALIDATION_UNIT_TESTS)
 TESTS += $(VALIDATION_UNIT_TESTS)
 
@@ -22,3 +23,7 @@ tests_unit_test_token_LDADD = $(UNIT_TEST_LIBS)
 tests_unit_test_secure_SOURCES = tests/unit/test_secure.c
 tests_unit_test_secure_CPPFLAGS = $(UNIT_TEST_INCLUDES)
 tests_unit_test_secure_LDADD = $(UNIT_TEST_LIBS)
+
+tests_unit_test_pwpolicy_SOURCES = tests/unit/test_pwpolicy.c
+tests_unit_test_pwpolicy_CPPFLAGS = $(UNIT_TEST_INCLUDES)
+tests_unit_test_pwpolicy_LDADD = $(UNIT_TEST_LIBS)
