@@ -3,6 +3,9 @@
  *   maildrv -c CONF send TO NAME SUBJECT [TEXTFILE [HTMLFILE]]
  *   maildrv -c CONF template NAME TO TONAME [var=value...]
  *   maildrv -c CONF build TO NAME SUBJECT      (prints the message, no I/O)
+ *   maildrv -c CONF issue CURP activation|reset mail|nomail
+ *                                              (icsoe_account_issue_link; prints link=)
+ *   maildrv -c CONF notify CURP                (icsoe_account_notify_password_set)
  *
  * NAME/TONAME "" means no display name.  Prints "status=<name>" and, on
  * failure, "error=<message>"; exits 0 only on ICSOE_OK. */
@@ -10,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "account.h"
 #include "conf.h"
+#include "dir.h"
 #include "err.h"
 #include "mail.h"
 #include "template.h"
@@ -28,7 +33,9 @@ static int usage(void)
     fprintf(stderr,
             "usage: maildrv -c CONF send TO NAME SUBJECT [TEXTFILE [HTMLFILE]]\n"
             "       maildrv -c CONF template NAME TO TONAME [var=value...]\n"
-            "       maildrv -c CONF build TO NAME SUBJECT\n");
+            "       maildrv -c CONF build TO NAME SUBJECT\n"
+            "       maildrv -c CONF issue CURP activation|reset mail|nomail\n"
+            "       maildrv -c CONF notify CURP\n");
     return 2;
 }
 
@@ -117,6 +124,55 @@ static int cmd_template(const icsoe_conf *conf, int argc, char **argv)
                   err);
 }
 
+static void log_stderr(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "log<%d>: %s\n", level, msg);
+}
+
+/* issue / notify: the capturist is read from the directory first, as the
+ * front ends do. */
+static int cmd_account(const icsoe_conf *conf, int notify, int argc, char **argv)
+{
+    icsoe_logger lg = { log_stderr, NULL };
+    icsoe_capturist c;
+    char link[1024] = "";
+    char err[1024] = "";
+    icsoe_dir *d;
+    icsoe_status st;
+    int purpose = 0, send = 0;
+
+    if (notify ? argc != 1 : argc != 3)
+        return usage();
+    if (!notify) {
+        purpose = strcmp(argv[1], "activation") == 0 ? ICSOE_TOKEN_ACTIVATION
+                  : strcmp(argv[1], "reset") == 0    ? ICSOE_TOKEN_RESET
+                                                     : 0;
+        send = strcmp(argv[2], "mail") == 0;
+        if (purpose == 0 || (!send && strcmp(argv[2], "nomail") != 0))
+            return usage();
+    }
+    d = icsoe_dir_open(conf, &lg);
+    if (d == NULL)
+        return report(ICSOE_ERR_INTERNAL, "out of memory");
+    st = icsoe_dir_capturist_get(d, argv[0], &c);
+    if (st != ICSOE_OK) {
+        snprintf(err, sizeof err, "%s", icsoe_dir_reason(d));
+        icsoe_dir_close(d);
+        return report(st, err);
+    }
+    if (notify)
+        st = icsoe_account_notify_password_set(conf, &c, err, sizeof err);
+    else
+        st = icsoe_account_issue_link(d, conf, &c, (icsoe_token_purpose)purpose, send,
+                                      link, sizeof link, err, sizeof err);
+    if (link[0] != '\0')
+        printf("link=%s\n", link);
+    icsoe_capturist_clear(&c);
+    icsoe_dir_close(d);
+    return report(st, err);
+}
+
 int main(int argc, char **argv)
 {
     char err[512];
@@ -140,6 +196,10 @@ int main(int argc, char **argv)
         rc = cmd_send(conf, argc - 4, argv + 4, 1);
     else if (strcmp(argv[3], "template") == 0)
         rc = cmd_template(conf, argc - 4, argv + 4);
+    else if (strcmp(argv[3], "issue") == 0)
+        rc = cmd_account(conf, 0, argc - 4, argv + 4);
+    else if (strcmp(argv[3], "notify") == 0)
+        rc = cmd_account(conf, 1, argc - 4, argv + 4);
     else
         rc = usage();
     icsoe_conf_free(conf);
