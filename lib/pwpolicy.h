@@ -16,7 +16,7 @@ enum icsoe_pw_rule {
     ICSOE_PW_NEEDS_DIGIT   = 1u << 5,
     ICSOE_PW_NEEDS_SYMBOL  = 1u << 6,
     ICSOE_PW_HAS_CURP      = 1u << 7,
-    ICSOE_PW_HAS_NAME      = 1u << 8, /* contains a word (>=3 chars) of name */
+    ICSOE_PW_HAS_NAME      = 1u << 8, /* contains a word (>= 4 bytes) of the name */
     ICSOE_PW_BLOCKLISTED   = 1u << 9,
     ICSOE_PW_MISMATCH      = 1u << 10 /* set by callers: confirmation differs */
 };
