@@ -218,6 +218,9 @@ static int check_add(const add_args *a, icsoe_capturist *cap,
         rfcp[cap->ncontractors] = rfcs[cap->ncontractors];
         cap->ncontractors++;
     }
+    /* NULL-terminated as well: lib/dir_capturist.c hands the array to
+     * libldap as the attribute's value list. */
+    rfcp[cap->ncontractors] = NULL;
     cap->contractors = rfcp;
     return CTL_EXIT_OK;
 }
@@ -252,7 +255,7 @@ int ctl_capturist_add(ctl *c, int argc, char **argv)
     add_args a;
     icsoe_capturist cap;
     char rfcs[CTL_MAX_CONTRACTORS][ICSOE_RFC_BUFSZ];
-    char *rfcp[CTL_MAX_CONTRACTORS];
+    char *rfcp[CTL_MAX_CONTRACTORS + 1];
     char what[128];
     icsoe_status st;
     int rc;
@@ -266,6 +269,8 @@ int ctl_capturist_add(ctl *c, int argc, char **argv)
     if (rc != CTL_EXIT_OK)
         goto out;
     rc = ctl_open_dir(c);
+    if (rc == CTL_EXIT_OK)
+        rc = ctl_need_link_conf(c, !a.no_mail);
     if (rc != CTL_EXIT_OK)
         goto out;
     rc = check_contractors_exist(c, &cap);
@@ -325,6 +330,8 @@ int ctl_capturist_resend(ctl *c, int argc, char **argv)
     rc = ctl_arg_curp(argv[optind], curp);
     if (rc == CTL_EXIT_OK)
         rc = ctl_open_dir(c);
+    if (rc == CTL_EXIT_OK)
+        rc = ctl_need_link_conf(c, !no_mail);
     if (rc == CTL_EXIT_OK)
         rc = get_capturist(c, curp, &cap);
     if (rc != CTL_EXIT_OK)

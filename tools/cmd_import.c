@@ -375,7 +375,7 @@ static void keep_link(importer *im, const char *curp, const char *link)
 static void create_capturist(importer *im, size_t from, size_t to)
 {
     const imp_row *first = NULL;
-    char *rfcs[CTL_MAX_CONTRACTORS * 4];
+    char *rfcs[CTL_MAX_CONTRACTORS * 4 + 1];
     icsoe_capturist cap;
     char err[1024] = "";
     size_t linklen;
@@ -389,8 +389,9 @@ static void create_capturist(importer *im, size_t from, size_t to)
         if (first == NULL)
             first = &im->rows[i];
         if (!has_contractor(&cap, im->rows[i].rfc) &&
-            cap.ncontractors < sizeof(rfcs) / sizeof(rfcs[0])) {
+            cap.ncontractors + 1 < sizeof(rfcs) / sizeof(rfcs[0])) {
             rfcs[cap.ncontractors++] = im->rows[i].rfc;
+            rfcs[cap.ncontractors] = NULL; /* libldap wants a terminated list */
             cap.contractors = rfcs;
         }
     }
@@ -607,6 +608,8 @@ int ctl_capturist_import(ctl *c, int argc, char **argv)
     if (rc != CTL_EXIT_OK)
         goto out;
     rc = ctl_open_dir(c);
+    if (rc == CTL_EXIT_OK)
+        rc = ctl_need_link_conf(c, im.send);
     if (rc != CTL_EXIT_OK)
         goto out;
     qsort(im.rows, im.nrows, sizeof(imp_row), cmp_row);

@@ -362,6 +362,21 @@ int ctl_open_dir(ctl *c)
     return CTL_EXIT_OK;
 }
 
+int ctl_need_link_conf(ctl *c, int send)
+{
+    if (c->conf->activation_url == NULL) {
+        ctl_err("%s: activation_url is not set (it is the address of the "
+                "links in activation emails)", c->conf->path);
+        return CTL_EXIT_CONFIG;
+    }
+    if (send && (c->conf->smtp_url == NULL || c->conf->mail_from == NULL)) {
+        ctl_err("%s: smtp_url and mail_from must be set to send activation "
+                "emails (or use --no-mail)", c->conf->path);
+        return CTL_EXIT_CONFIG;
+    }
+    return CTL_EXIT_OK;
+}
+
 int ctl_exit_for(icsoe_status st)
 {
     switch (st) {

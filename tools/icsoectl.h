@@ -100,6 +100,10 @@ int ctl_arg_curp(const char *in, char out[ICSOE_CURP_LEN + 1]);
 /* Load the configuration and open the directory handle (lazily connected).
  * Returns an exit code (0 on success) after printing the error. */
 int ctl_open_dir(ctl *c);
+/* After ctl_open_dir: the keys needed to issue activation links (and to
+ * mail them when send) are set.  Checked before anything is written, so a
+ * half-configured host creates no account without its email. */
+int ctl_need_link_conf(ctl *c, int send);
 /* Exit code for a library status (unknown statuses are internal errors). */
 int ctl_exit_for(icsoe_status st);
 /* Print "icsoectl: <what>: <status>" (with the directory's reason when it

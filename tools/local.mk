@@ -1,1 +1,10 @@
-# tools: see the files in this directory
+# icsoectl: the administration CLI (see man/icsoectl.8, docs/icsoectl.md).
+sbin_PROGRAMS += tools/icsoectl
+tools_icsoectl_SOURCES = \
+	tools/icsoectl.c tools/icsoectl.h \
+	tools/output.c tools/output.h \
+	tools/cmd_contractor.c tools/cmd_capturist.c tools/cmd_import.c \
+	tools/cmd_key.c tools/cmd_validate.c
+tools_icsoectl_LDADD = lib/libicsoe.la $(LDAP_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
+dist_man_MANS += man/icsoectl.8
+EXTRA_DIST += docs/icsoectl.md
