@@ -1,1 +1,26 @@
-# pam_icsoe: see the files in this directory
+# pam_icsoe: the Linux-PAM module.  A libtool module installed as
+# $(pamdir)/pam_icsoe.so (no .la left behind: PAM loads the .so by path).
+# The version script exports only the pam_sm_* ABI; -z defs makes a missing
+# symbol a link error instead of a dlopen() failure at login time.
+pam_LTLIBRARIES = pam_icsoe/pam_icsoe.la
+pam_icsoe_pam_icsoe_la_SOURCES = \
+	pam_icsoe/pam_icsoe.c \
+	pam_icsoe/args.c pam_icsoe/args.h \
+	pam_icsoe/conv.c pam_icsoe/conv.h
+pam_icsoe_pam_icsoe_la_LDFLAGS = -module -avoid-version -shared \
+	-Wl,--version-script=$(srcdir)/pam_icsoe/pam_icsoe.map -Wl,-z,defs
+pam_icsoe_pam_icsoe_la_LIBADD = lib/libicsoe.la $(PAM_LIBS)
+EXTRA_pam_icsoe_pam_icsoe_la_DEPENDENCIES = $(srcdir)/pam_icsoe/pam_icsoe.map
+EXTRA_DIST += pam_icsoe/pam_icsoe.map
+
+dist_man_MANS += man/pam_icsoe.8
+nobase_dist_icsoedata_DATA += conf/pam.d/icsoe conf/pam-configs/icsoe
+
+# Prerequisite-only hook lines so that other fragments can hook too.
+install-data-hook: pam-icsoe-install-data-hook
+uninstall-hook: pam-icsoe-uninstall-hook
+.PHONY: pam-icsoe-install-data-hook pam-icsoe-uninstall-hook
+pam-icsoe-install-data-hook:
+	rm -f $(DESTDIR)$(pamdir)/pam_icsoe.la
+pam-icsoe-uninstall-hook:
+	rm -f $(DESTDIR)$(pamdir)/pam_icsoe.so
