@@ -618,7 +618,7 @@ static int list_human(const icsoe_capturist *v, size_t n)
         cells[1] = icsoe_capturist_status_name(v[i].status);
         cells[2] = v[i].name;
         cells[3] = v[i].email;
-        cells[4] = rfcs;
+        cells[4] = rfcs[0] != '\0' ? rfcs : NULL;
         ok = ctl_table_add(t, cells) == 0;
     }
     if (!ok) {

@@ -76,10 +76,11 @@ struct ctl_table {
 
 /* Cells are copied with control characters shown as '?', so a value with
  * an escape sequence or a newline cannot garble the terminal or the
- * alignment. */
+ * alignment.  A missing value (NULL) prints as "-"; "" stays blank (the
+ * continuation lines of a key/value block). */
 static char *dup_or_dash(const char *s)
 {
-    char *d = strdup(s != NULL && *s != '\0' ? s : "-");
+    char *d = strdup(s != NULL ? s : "-");
 
     if (d == NULL)
         return NULL;
@@ -140,9 +141,14 @@ int ctl_table_add(ctl_table *t, const char *const *cells)
 
 static void print_row(FILE *f, char *const *row, const size_t *width, size_t ncols)
 {
+    size_t last = 0; /* last non-empty cell: no trailing blanks after it */
+
+    for (size_t c = 0; c < ncols; c++)
+        if (row[c][0] != '\0')
+            last = c;
     for (size_t c = 0; c < ncols; c++) {
         fputs(row[c], f);
-        if (c + 1 < ncols) {
+        if (c < last) {
             size_t pad = width[c] - ctl_display_width(row[c]) + 2;
             for (size_t k = 0; k < pad; k++)
                 fputc(' ', f);

@@ -13,7 +13,8 @@ typedef struct ctl_table ctl_table;
 
 /* ncols columns; headers may be NULL (no header line). NULL on ENOMEM. */
 ctl_table *ctl_table_new(size_t ncols, const char *const *headers);
-/* Append a row of ncols cells (copied; NULL prints as "-").  -1 on ENOMEM. */
+/* Append a row of ncols cells (copied; NULL prints as "-", "" as nothing).
+ * -1 on ENOMEM. */
 int ctl_table_add(ctl_table *t, const char *const *cells);
 /* Print with columns padded to their widest cell (in code points), two
  * spaces between columns, no trailing blanks. */

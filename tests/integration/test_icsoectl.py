@@ -14,10 +14,9 @@ import subprocess
 import time
 import urllib.parse
 
-import ldap
 import pytest
 
-from harness import util
+from harness import dirdrv, util
 from harness.smtp import SmtpSink
 
 ACTIVATION_URL = "https://icsoe.example.test/icsoe/activar"
@@ -141,16 +140,17 @@ def add_capturist(conf, c=CURP_A, name="Carla Gómez", email="carla@example.test
     return icsoectl(*args, *extra, conf=conf)
 
 
-def activate(slapd, c, token, password):
-    """What the activation page does through the directory: delete the exact
-    token hash and set the password in one Modify (atomic in slapd, see
-    NOTES-ENV).  Raises ldap.NO_SUCH_ATTRIBUTE when the token is not the
-    stored one (used, voided or never issued)."""
-    slapd.root().modify_s(slapd.capturist_dn(c), [
-        (ldap.MOD_DELETE, "icsoeTokenHash", [sha256_hex(token).encode()]),
-        (ldap.MOD_REPLACE, "userPassword", [password.encode()]),
-        (ldap.MOD_REPLACE, "icsoeStatus", [b"active"]),
-    ])
+def activate(conf, token, password):
+    """What the activation page does: icsoe_dir_token_consume through
+    tests/integration/dirdrv (atomic delete of the exact token hash + the
+    new password).  Returns dirdrv's status word: "ok", "not_found"..."""
+    return dirdrv.run(conf, "token-consume", token, "activation",
+                      input=password + "\n").status
+
+
+def verify(conf, c, password):
+    """icsoe_dir_verify_password (the login path of mod_icsoe and PAM)."""
+    return dirdrv.run(conf, "verify", c, input=password + "\n").status
 
 
 # ======================================================================
@@ -420,10 +420,10 @@ def test_capturist_add_sends_activation_mail(conf, slapd, smtp):
     assert token not in r.out + r.err
 
     # the directory accepts the token once
-    activate(slapd, CURP_A, token, "una frase de paso larga y segura 1")
-    with pytest.raises(ldap.NO_SUCH_ATTRIBUTE):
-        activate(slapd, CURP_A, token, "otra frase de paso larga y segura")
-    assert slapd.can_bind(slapd.capturist_dn(CURP_A), "una frase de paso larga y segura 1")
+    assert activate(conf, token, "una frase de paso larga y segura 1") == "ok"
+    assert activate(conf, token, "otra frase de paso larga y segura") == "not_found"
+    assert verify(conf, CURP_A, "una frase de paso larga y segura 1") == "ok"
+    assert verify(conf, CURP_A, "otra frase de paso larga y segura") != "ok"
 
     # show never prints the token or its hash
     r = icsoectl("capturist", "show", CURP_A, conf=conf)
@@ -455,7 +455,7 @@ def test_show_pending_never_prints_token(conf, slapd, smtp):
     assert d["token"]["purpose"] == "activation" and d["token"]["expired"] is False
     assert d["ppolicy_locked"] is False and isinstance(d["epoch"], int)
     # the link printed by --no-mail works like a mailed one
-    activate(slapd, CURP_A, token, "una frase de paso larga y segura 2")
+    assert activate(conf, token, "una frase de paso larga y segura 2") == "ok"
 
 
 def test_capturist_add_refusals(conf, slapd, smtp):
@@ -498,9 +498,9 @@ def test_resend_voids_old_token(conf, slapd, smtp):
     new = token_of(SmtpSink.links(msgs[1])[0])
     assert new != old
     assert capturist_entry(slapd, CURP_A)["icsoeTokenHash"] == [sha256_hex(new)]
-    with pytest.raises(ldap.NO_SUCH_ATTRIBUTE):
-        activate(slapd, CURP_A, old, "una frase de paso larga y segura 3")
-    activate(slapd, CURP_A, new, "una frase de paso larga y segura 3")
+    assert activate(conf, old, "una frase de paso larga y segura 3") == "not_found"
+    assert capturist_entry(slapd, CURP_A)["icsoeStatus"] == ["pending"]
+    assert activate(conf, new, "una frase de paso larga y segura 3") == "ok"
     # an active account gets no activation link
     r = icsoectl("capturist", "resend", CURP_A, conf=conf)
     assert r.rc == 2 and "active" in r.err, r
@@ -531,7 +531,7 @@ def test_smtp_down_then_resend(tmp_path, slapd, smtp):
         msg = sink.wait_for(1)[0]
         token = token_of(SmtpSink.links(msg)[0])
         assert capturist_entry(slapd, CURP_A)["icsoeTokenHash"] == [sha256_hex(token)]
-        activate(slapd, CURP_A, token, "una frase de paso larga y segura 4")
+        assert activate(conf2, token, "una frase de paso larga y segura 4") == "ok"
     finally:
         sink.stop()
 
@@ -580,7 +580,7 @@ def test_lock_unlock_remove(conf, slapd, smtp):
     add_contractor(conf, RFC_1)
     assert add_capturist(conf).rc == 0
     token = token_of(SmtpSink.links(smtp.wait_for(1)[0])[0])
-    activate(slapd, CURP_A, token, "una frase de paso larga y segura 5")
+    assert activate(conf, token, "una frase de paso larga y segura 5") == "ok"
     epoch = int(capturist_entry(slapd, CURP_A)["icsoeEpoch"][0])
     r = icsoectl("capturist", "lock", CURP_A, conf=conf)
     assert r.rc == 0 and "locked" in r.out, r
@@ -610,21 +610,23 @@ def test_unlock_clears_ppolicy_lockout(conf, slapd, smtp):
     assert add_capturist(conf).rc == 0
     token = token_of(SmtpSink.links(smtp.wait_for(1)[0])[0])
     good = "una frase de paso larga y segura 6"
-    activate(slapd, CURP_A, token, good)
-    dn = slapd.capturist_dn(CURP_A)
+    assert activate(conf, token, good) == "ok"
+    assert verify(conf, CURP_A, good) == "ok"
     for _ in range(5):  # pwdMaxFailure 5 in schema/ppolicy-default.ldif
-        assert not slapd.can_bind(dn, "contraseña equivocada")
-    assert not slapd.can_bind(dn, good), "ppolicy should have locked the account"
+        assert verify(conf, CURP_A, "contraseña equivocada") != "ok"
+    assert verify(conf, CURP_A, good) == "locked", "ppolicy should lock the account"
     assert "pwdAccountLockedTime" in capturist_entry(slapd, CURP_A)
     d = icsoectl("--json", "capturist", "show", CURP_A, conf=conf).json()
-    assert d["ppolicy_locked"] is True
+    assert d["ppolicy_locked"] is True and d["status"] == "active"
     r = icsoectl("capturist", "show", CURP_A, conf=conf)
     assert re.search(r"^ppolicy lock:\s+yes$", r.out, re.M), r.out
     r = icsoectl("capturist", "unlock", CURP_A, conf=conf)
     assert r.rc == 0, r
     e = capturist_entry(slapd, CURP_A)
     assert "pwdAccountLockedTime" not in e and "pwdFailureTime" not in e
-    assert slapd.can_bind(dn, good)
+    assert verify(conf, CURP_A, good) == "ok"
+    assert icsoectl("--json", "capturist", "show", CURP_A,
+                    conf=conf).json()["ppolicy_locked"] is False
 
 
 def test_list_filters_and_json(conf, slapd, smtp):
