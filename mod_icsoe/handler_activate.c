@@ -154,14 +154,14 @@ static int show_form(request_rec *r, const icsoe_session *s,
 
 static int handle_get(request_rec *r)
 {
-    icsoe_form q;
+    icsoe_form *q;
     icsoe_session s;
     token_owner *o;
     icsoe_status st;
     int rv;
 
-    icsoe_pg_query(r, &q);
-    st = lookup(r, &o, icsoe_form_get(&q, "t"));
+    q = icsoe_pg_query(r);
+    st = lookup(r, &o, icsoe_form_get(q, "t"));
     if (st != ICSOE_OK)
         return lookup_failed(r, st, o->c.curp);
     rv = icsoe_pg_form_session(r, &s);
@@ -221,7 +221,7 @@ static int consume(request_rec *r, const icsoe_session *s, token_owner *o,
 static int handle_post(request_rec *r)
 {
     const icsoe_conf *conf = icsoe_srv(r)->conf;
-    icsoe_form f;
+    icsoe_form *f;
     icsoe_session s;
     token_owner *o;
     const char *password;
@@ -235,15 +235,15 @@ static int handle_post(request_rec *r)
         rv = icsoe_pg_fail(r, rv);
         goto out;
     }
-    st = lookup(r, &o, icsoe_form_get(&f, "t"));
+    st = lookup(r, &o, icsoe_form_get(f, "t"));
     if (st != ICSOE_OK) {
         rv = lookup_failed(r, st, o->c.curp);
         goto out;
     }
     /* Passwords are read in place (the form wipes them) and never trimmed:
      * spaces are legal characters of a passphrase. */
-    password = icsoe_form_get(&f, "password");
-    confirm = icsoe_form_get(&f, "password_confirm");
+    password = icsoe_form_get(f, "password");
+    confirm = icsoe_form_get(f, "password_confirm");
     if (password == NULL)
         password = "";
     if (confirm == NULL)

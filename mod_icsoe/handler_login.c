@@ -85,12 +85,12 @@ int icsoe_pg_login_after_logout(request_rec *r)
 static int handle_get(request_rec *r)
 {
     icsoe_session s;
-    icsoe_form q;
+    icsoe_form *q;
     const char *ret;
     int rv;
 
-    icsoe_pg_query(r, &q);
-    ret = safe_return(icsoe_form_get(&q, "r"));
+    q = icsoe_pg_query(r);
+    ret = safe_return(icsoe_form_get(q, "r"));
     rv = icsoe_pg_form_session(r, &s);
     /* Refresh a pre-login cookie so a form left open a while still posts;
      * a logged-in session is left alone (this page must not extend it). */
@@ -178,7 +178,7 @@ static int login_ok(request_rec *r, const icsoe_capturist *c, const char *ret)
 
 static int handle_post(request_rec *r)
 {
-    icsoe_form f;
+    icsoe_form *f;
     icsoe_session s;
     icsoe_capturist c;
     char curp[ICSOE_CURP_LEN + 1] = "";
@@ -194,9 +194,9 @@ static int handle_post(request_rec *r)
         rv = icsoe_pg_fail(r, rv);
         goto out;
     }
-    curp_field = icsoe_form_get(&f, "curp");
-    password = icsoe_form_get(&f, "password");
-    ret = safe_return(icsoe_form_get(&f, "r"));
+    curp_field = icsoe_form_get(f, "curp");
+    password = icsoe_form_get(f, "password");
+    ret = safe_return(icsoe_form_get(f, "r"));
     if (password == NULL || password[0] == '\0' ||
         strlen(password) > PASSWORD_FIELD_MAX) {
         /* Never reaches the directory (an empty password would be an

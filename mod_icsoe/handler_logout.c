@@ -48,9 +48,9 @@ static int end_account_sessions(request_rec *r, const char *curp)
 
 static int do_logout(request_rec *r)
 {
-    icsoe_form f;
+    icsoe_form *f = icsoe_pg_new_form(r);
     icsoe_session s;
-    int rv = icsoe_read_form(r, &f);
+    int rv = icsoe_read_form(r, f);
 
     if (rv != OK)
         return icsoe_pg_fail(r, rv);
@@ -59,7 +59,7 @@ static int do_logout(request_rec *r)
         icsoe_wipe(&s, sizeof(s));
         return icsoe_pg_login_after_logout(r);
     }
-    rv = icsoe_check_csrf(r, &s, &f);
+    rv = icsoe_check_csrf(r, &s, f);
     if (rv != OK) {
         rv = icsoe_pg_fail(r, rv);
         goto out;

@@ -142,7 +142,7 @@ static outcome recover(request_rec *r, const char *curp_field,
 
 static int handle_post(request_rec *r)
 {
-    icsoe_form f;
+    icsoe_form *f;
     icsoe_session s;
     char curp[ICSOE_CURP_LEN + 1];
     const char *curp_field;
@@ -154,8 +154,8 @@ static int handle_post(request_rec *r)
         rv = icsoe_pg_fail(r, rv);
         goto out;
     }
-    curp_field = icsoe_pg_field(r, &f, "curp", CURP_FIELD_MAX);
-    o = recover(r, curp_field, icsoe_pg_field(r, &f, "email", ICSOE_EMAIL_MAX),
+    curp_field = icsoe_pg_field(r, f, "curp", CURP_FIELD_MAX);
+    o = recover(r, curp_field, icsoe_pg_field(r, f, "email", ICSOE_EMAIL_MAX),
                 curp);
     icsoe_audit(r, o == OUT_SENT ? "recover-sent" : "recover-ignored",
                 curp[0] != '\0' ? curp : NULL, outcome_name(o));

@@ -250,16 +250,16 @@ static int show_list(request_rec *r, const icsoe_session *s, const assigned *a,
 
 static int handle_get(request_rec *r, const icsoe_session *s)
 {
-    icsoe_form q;
+    icsoe_form *q;
     assigned *a;
     const char *filter;
     int rv = load_assigned(r, s->curp, &a);
 
     if (rv != OK)
         return icsoe_pg_fail(r, rv);
-    icsoe_pg_query(r, &q);
-    filter = icsoe_pg_field(r, &q, "q", FILTER_MAX);
-    return show_list(r, s, a, filter, parse_page(icsoe_form_get(&q, "p")),
+    q = icsoe_pg_query(r);
+    filter = icsoe_pg_field(r, q, "q", FILTER_MAX);
+    return show_list(r, s, a, filter, parse_page(icsoe_form_get(q, "p")),
                      NULL);
 }
 
@@ -329,7 +329,7 @@ static int choose(request_rec *r, icsoe_session *s, const icsoe_contractor *c)
 
 static int handle_post(request_rec *r, icsoe_session *s)
 {
-    icsoe_form f;
+    icsoe_form *f;
     icsoe_session posted;
     const icsoe_contractor *c;
     const char *step;
@@ -343,7 +343,7 @@ static int handle_post(request_rec *r, icsoe_session *s)
     icsoe_wipe(&posted, sizeof(posted));
     if (rv != OK)
         return icsoe_pg_fail(r, rv);
-    step = icsoe_form_get(&f, "step");
+    step = icsoe_form_get(f, "step");
     if (step != NULL && strcmp(step, "cancelar") == 0)
         return icsoe_redirect_303(r, icsoe_srv(r)->select_url);
     if (step == NULL || (strcmp(step, "siguiente") != 0 &&
@@ -352,7 +352,7 @@ static int handle_post(request_rec *r, icsoe_session *s)
     rv = load_assigned(r, s->curp, &a);
     if (rv != OK)
         return icsoe_pg_fail(r, rv);
-    rfc = icsoe_pg_field(r, &f, "rfc", ICSOE_RFC_BUFSZ);
+    rfc = icsoe_pg_field(r, f, "rfc", ICSOE_RFC_BUFSZ);
     if (rfc == NULL || rfc[0] == '\0') {
         if (strcmp(step, "siguiente") == 0)
             return show_list(r, s, a, NULL, 1, "Selecciona un contratista.");

@@ -79,18 +79,25 @@ static apr_status_t form_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-void icsoe_pg_query(request_rec *r, icsoe_form *q)
+icsoe_form *icsoe_pg_new_form(request_rec *r)
 {
-    memset(q, 0, sizeof(*q));
+    return apr_pcalloc(r->pool, sizeof(icsoe_form));
+}
+
+icsoe_form *icsoe_pg_query(request_rec *r)
+{
+    icsoe_form *q = icsoe_pg_new_form(r);
+
     if (r->args == NULL || r->args[0] == '\0')
-        return;
+        return q;
     if (icsoe_form_parse(r->args, strlen(r->args), QUERY_MAX, q) != 0) {
         memset(q, 0, sizeof(*q));
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ICSOE_LOGNO(1001)
                       "icsoe_pg_query: malformed query string ignored");
-        return;
+        return q;
     }
     apr_pool_cleanup_register(r->pool, q, form_cleanup, apr_pool_cleanup_null);
+    return q;
 }
 
 int icsoe_pg_fail(request_rec *r, int status)
@@ -112,9 +119,13 @@ int icsoe_pg_form_session(request_rec *r, icsoe_session *s)
     return icsoe_session_save(r, s);
 }
 
-int icsoe_pg_read_post(request_rec *r, icsoe_form *f, icsoe_session *s)
+int icsoe_pg_read_post(request_rec *r, icsoe_form **f, icsoe_session *s)
 {
-    int rv = icsoe_read_form(r, f);
+    int rv;
+
+    *f = icsoe_pg_new_form(r);
+    memset(s, 0, sizeof(*s));
+    rv = icsoe_read_form(r, *f);
 
     if (rv != OK)
         return rv;
@@ -124,7 +135,7 @@ int icsoe_pg_read_post(request_rec *r, icsoe_form *f, icsoe_session *s)
         icsoe_audit(r, "csrf-failed", NULL, "no-session");
         return HTTP_FORBIDDEN;
     }
-    return icsoe_check_csrf(r, s, f);
+    return icsoe_check_csrf(r, s, *f);
 }
 
 int icsoe_pg_require_login(request_rec *r, icsoe_session *s, int *rv)

@@ -26,9 +26,10 @@ const char *icsoe_pg_self(request_rec *r);
 /* <div class="alert|notice" role=...><p>text</p></div>, text escaped. */
 const char *icsoe_pg_box(request_rec *r, int is_error, const char *text);
 
-/* Parse the query string as urlencoded fields into *q (freed by a pool
- * cleanup).  A malformed or oversized query gives an empty *q. */
-void icsoe_pg_query(request_rec *r, icsoe_form *q);
+/* The query string parsed as urlencoded fields, in the request pool (and
+ * freed by a pool cleanup).  A malformed or oversized query gives an empty
+ * form. */
+icsoe_form *icsoe_pg_query(request_rec *r);
 
 /* Write the error page for status (403, 405, 413, 500, 503...) and return
  * what the handler returns.  405 also gets an Allow header. */
@@ -44,7 +45,10 @@ int icsoe_pg_form_session(request_rec *r, icsoe_session *s);
  * 415, 400, origin checks in icsoe_read_form), a session cookie that opens
  * (else 403: a form without a session cannot carry a valid CSRF token) and
  * the CSRF field.  OK, or an HTTP status. */
-int icsoe_pg_read_post(request_rec *r, icsoe_form *f, icsoe_session *s);
+int icsoe_pg_read_post(request_rec *r, icsoe_form **f, icsoe_session *s);
+/* A zeroed form in the request pool: icsoe_read_form registers a cleanup
+ * on the form it fills, so the form must live as long as the request. */
+icsoe_form *icsoe_pg_new_form(request_rec *r);
 
 /* Pages that need a logged-in capturist.  Returns 1 with *s holding the
  * session, revalidated against the directory right now (these pages are
