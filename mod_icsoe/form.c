@@ -74,13 +74,17 @@ static int read_body(request_rec *r, char *buf, size_t max, size_t *len)
     }
 }
 
-int icsoe_read_form(request_rec *r, icsoe_form *f)
+int icsoe_read_form(request_rec *r, icsoe_form *out)
 {
     char *body = apr_palloc(r->pool, ICSOE_FORM_BODY_MAX + 1);
+    /* the parsed form lives in the pool, where its cleanup can reach it
+     * after the caller's (usually stack) struct is gone; the caller gets a
+     * shallow copy whose strings stay valid until the request ends */
+    icsoe_form *f = apr_pcalloc(r->pool, sizeof(*f));
     size_t len = 0;
     int rc;
 
-    memset(f, 0, sizeof(*f));
+    memset(out, 0, sizeof(*out));
     if (r->method_number != M_POST)
         return HTTP_METHOD_NOT_ALLOWED;
     rc = icsoe_check_post_origin(r);
@@ -102,6 +106,24 @@ int icsoe_read_form(request_rec *r, icsoe_form *f)
     if (rc != OK)
         return rc;
     apr_pool_cleanup_register(r->pool, f, form_cleanup, apr_pool_cleanup_null);
+    *out = *f;
+    return OK;
+}
+
+int icsoe_read_query(request_rec *r, icsoe_form *out)
+{
+    icsoe_form *q = apr_pcalloc(r->pool, sizeof(*q));
+
+    memset(out, 0, sizeof(*out));
+    if (!r->args || !r->args[0])
+        return OK;
+    if (icsoe_form_parse(r->args, strlen(r->args), ICSOE_QUERY_MAX, q) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ICSOE_LOGNO(0403)
+                      "malformed query string");
+        return HTTP_BAD_REQUEST;
+    }
+    apr_pool_cleanup_register(r->pool, q, form_cleanup, apr_pool_cleanup_null);
+    *out = *q;
     return OK;
 }
 

@@ -77,6 +77,16 @@ static void icsoe_ap_log(void *ctx, int level, const char *msg)
     ap_log_error(APLOG_MARK, level, 0, s, ICSOE_LOGNO(0101) "%s", msg);
 }
 
+/* A handler that answers with a bare status still gets our Spanish page and
+ * the security headers (Apache's built-in error page has neither). */
+static int handler_result(request_rec *r, int rc)
+{
+    if (rc == OK || rc == DONE || rc == DECLINED || !ap_is_HTTP_ERROR(rc))
+        return rc;
+    icsoe_error_page(r, rc);
+    return OK;
+}
+
 static int icsoe_handler(request_rec *r)
 {
     size_t i;
@@ -92,7 +102,7 @@ static int icsoe_handler(request_rec *r)
                           r->handler);
             return HTTP_NOT_FOUND;
         }
-        return icsoe_handlers[i].fn(r);
+        return handler_result(r, icsoe_handlers[i].fn(r));
     }
     return DECLINED;
 }

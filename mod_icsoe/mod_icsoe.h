@@ -133,14 +133,22 @@ int icsoe_session_set_contractor(request_rec *r, icsoe_session *s,
 const icsoe_session *icsoe_request_session(request_rec *r);
 
 /* ---- forms ---- */
-/* Read an urlencoded POST body into *f.  Requires method POST
+/* Read an urlencoded POST body into *f.  The parsed form is owned by the
+ * request pool (a cleanup wipes and frees it when the request ends): *f is
+ * a shallow copy the caller may keep on its stack but must NOT pass to
+ * icsoe_form_free.  (A cleanup registered on a stack struct would run after
+ * the handler's frame is gone.)  Requires method POST
  * (HTTP_METHOD_NOT_ALLOWED) and Content-Type
  * application/x-www-form-urlencoded (HTTP_UNSUPPORTED_MEDIA_TYPE); a body
  * over ICSOE_FORM_BODY_MAX bytes gives HTTP_REQUEST_ENTITY_TOO_LARGE, a
- * malformed one HTTP_BAD_REQUEST.  icsoe_form_free (which wipes values) is
- * registered as a request-pool cleanup.  Also runs
- * icsoe_check_post_origin. */
+ * malformed one HTTP_BAD_REQUEST.  Also runs icsoe_check_post_origin. */
 int icsoe_read_form(request_rec *r, icsoe_form *f);
+/* The query string (r->args) parsed like a form, same ownership rule as
+ * icsoe_read_form (pool-owned, *q a shallow copy, never freed by the
+ * caller).  OK (an empty form when there is no query) or HTTP_BAD_REQUEST
+ * for a malformed or over-long (ICSOE_QUERY_MAX) query. */
+#define ICSOE_QUERY_MAX 4096
+int icsoe_read_query(request_rec *r, icsoe_form *q);
 /* OK when Sec-Fetch-Site is absent, "same-origin" or "none", and Origin is
  * absent or names this server (host and port as the request's Host);
  * HTTP_FORBIDDEN otherwise (audited as "csrf-origin"). */

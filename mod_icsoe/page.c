@@ -232,6 +232,9 @@ int icsoe_error_page(request_rec *r, int status)
 
     if (status == HTTP_SERVICE_UNAVAILABLE)
         apr_table_setn(r->err_headers_out, "Retry-After", "30");
+    /* the rest of an oversized or broken body is not worth reading */
+    if (ap_status_drops_connection(status))
+        r->connection->keepalive = AP_CONN_CLOSE;
     if (find_template(r, name, &tmpl, &len) == TMPL_FOUND &&
         icsoe_render_page(r, status, name, vars, 2) == OK)
         return OK;
