@@ -267,3 +267,107 @@ class Apache:
         shutil.copyfile(src_path, dst)
         os.chmod(dst, mode)
         return dst
+
+
+# ---- helpers shared by the Apache tests (and bench/p1_protected) ----
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+           "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Site": "none"}
+API = {"Accept": "application/json"}
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self'; "
+                                "form-action 'self'; frame-ancestors 'none'; "
+                                "base-uri 'none'"),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+_CURP_ALPHABET = "0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ"
+_RFC_ALPHABET = "0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ Ñ"
+
+
+def curp(first17):
+    """A CURP with its check digit (first17: 17 characters)."""
+    assert len(first17) == 17
+    total = sum(_CURP_ALPHABET.index(ch) * (18 - i) for i, ch in enumerate(first17))
+    return first17 + str((10 - total % 10) % 10)
+
+
+def rfc(body):
+    """An RFC with its SAT check digit (body: 11 characters for a company,
+    12 for a person)."""
+    assert len(body) in (11, 12)
+    padded = body.rjust(12)
+    total = sum(_RFC_ALPHABET.index(ch) * (13 - i) for i, ch in enumerate(padded))
+    r = total % 11
+    digit = "0" if r == 0 else ("A" if 11 - r == 10 else str(11 - r))
+    return body + digit
+
+
+def sealdrv(*args):
+    """Run tests/integration/sealdrv; its stdout (stripped)."""
+    r = subprocess.run([util.built("tests/integration/sealdrv"), *args],
+                       capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise RuntimeError(f"sealdrv {args[0]} failed: {r.stderr}")
+    return r.stdout.strip()
+
+
+def seal(key_files, site, curp="", name="", rfc="", contractor_name="",
+         epoch=0, issued="now", last_seen="now", validated="now"):
+    """A session cookie value sealed like mod_icsoe does."""
+    args = ["seal"]
+    for k in key_files:
+        args += ["--key", os.fspath(k)]
+    args += ["--site", site, "--epoch", str(epoch), "--issued", str(issued),
+             "--last-seen", str(last_seen), "--validated", str(validated)]
+    for opt, val in (("--curp", curp), ("--name", name), ("--rfc", rfc),
+                     ("--contractor-name", contractor_name)):
+        if val:
+            args += [opt, val]
+    return sealdrv(*args)
+
+
+def open_cookie(key_files, site, cookie):
+    """The fields of a sealed cookie as a dict, or None if it does not open."""
+    args = ["open"]
+    for k in key_files:
+        args += ["--key", os.fspath(k)]
+    args += ["--site", site, cookie]
+    r = subprocess.run([util.built("tests/integration/sealdrv"), *args],
+                       capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        return None
+    return dict(line.split("=", 1) for line in r.stdout.splitlines())
+
+
+def write_icsoe_conf(path, slapd, extra=""):
+    """An icsoe.conf for a harness.slapd.Slapd (no mail)."""
+    with open(path, "w") as f:
+        f.write(f"uri {slapd.uri}\nbase {slapd.base}\nbinddn {slapd.binddn}\n"
+                f"bindpw_file {slapd.bindpw_file}\ntimeout 2\nsite_name ICSOE\n"
+                + extra)
+    return os.fspath(path)
+
+
+def add_contractor(slapd, rfc_, name):
+    slapd.add(slapd.contractor_dn(rfc_), {
+        "objectClass": ["icsoeContractor"], "icsoeRFC": rfc_, "o": name})
+
+
+def add_capturist(slapd, curp_, name, contractors=(), status="active",
+                  password=None, epoch=0):
+    attrs = {
+        "objectClass": ["inetOrgPerson", "icsoeCapturist"],
+        "uid": curp_, "cn": name, "sn": name.split()[-1],
+        "mail": f"{curp_.lower()}@example.test",
+        "icsoeStatus": status, "icsoeEpoch": str(epoch),
+    }
+    if contractors:
+        attrs["icsoeContractorRFC"] = list(contractors)
+    if password is not None:
+        attrs["userPassword"] = password
+    slapd.add(slapd.capturist_dn(curp_), attrs)
