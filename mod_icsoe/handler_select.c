@@ -130,7 +130,7 @@ static size_t parse_page(const char *s)
 static const char *row_html(request_rec *r, const icsoe_contractor *c,
                             size_t idx, const icsoe_session *s)
 {
-    const char *id = apr_psprintf(r->pool, "c-%zu", idx);
+    const char *id = apr_psprintf(r->pool, "c-%" APR_SIZE_T_FMT, idx);
     const char *rfc = icsoe_pg_esc(r, c->rfc);
 
     return apr_pstrcat(r->pool,
@@ -146,7 +146,8 @@ static const char *row_html(request_rec *r, const icsoe_contractor *c,
 
 static const char *page_href(request_rec *r, size_t page, const char *filter)
 {
-    const char *href = apr_psprintf(r->pool, "%s?p=%zu", icsoe_pg_self(r), page);
+    const char *href = apr_psprintf(r->pool, "%s?p=%" APR_SIZE_T_FMT,
+                                    icsoe_pg_self(r), page);
 
     if (filter != NULL && filter[0] != '\0')
         href = apr_pstrcat(r->pool, href, "&q=",
@@ -162,7 +163,8 @@ static const char *pager_html(request_rec *r, size_t page, size_t pages,
     if (pages <= 1)
         return "";
     html = apr_psprintf(r->pool, "<nav class=\"pager\" aria-label=\"Páginas\">"
-                        "<span>Página %zu de %zu</span>", page, pages);
+                        "<span>Página %" APR_SIZE_T_FMT " de %"
+                        APR_SIZE_T_FMT "</span>", page, pages);
     if (page > 1)
         html = apr_pstrcat(r->pool, html, "<a href=\"",
                            page_href(r, page - 1, filter),
@@ -228,7 +230,8 @@ static int show_list(request_rec *r, const icsoe_session *s, const assigned *a,
     } else {
         size_t last = first + ICSOE_SELECT_PAGE_SIZE < matched ?
                       first + ICSOE_SELECT_PAGE_SIZE : matched;
-        summary = apr_psprintf(r->pool, "Contratistas %zu a %zu de %zu",
+        summary = apr_psprintf(r->pool, "Contratistas %" APR_SIZE_T_FMT
+                               " a %" APR_SIZE_T_FMT " de %" APR_SIZE_T_FMT,
                                first + 1, last, matched);
     }
     {

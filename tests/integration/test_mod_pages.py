@@ -287,15 +287,15 @@ def test_login_failures_look_the_same(env):
     new_active(env)
     add_capturist(env.slapd, CURP_B, status="pending", cn="Ana López")
     site = Site(env.apache)
-    site.form(LOGIN)
+    _, csrf = site.form(LOGIN)
     cookie = site.cookie()
     answers = {}
     for label, user in (("malformed", "NOES-UNA-CURP"), ("bad-digit", CURP_UNKNOWN[:17] + "X"),
                         ("unknown", CURP_UNKNOWN), ("pending", CURP_B),
                         ("wrong-password", CURP_A)):
-        _, csrf = site.form(LOGIN)
         r = site.post(LOGIN, {"csrf": csrf, "curp": user, "password": "contraseña equivocada"})
         answers[label] = r
+        # no failure touches the cookie (so none can be told apart by it)
         assert "Set-Cookie" not in r.headers, label
         assert site.cookie() == cookie
     first = answers["wrong-password"]
@@ -475,7 +475,9 @@ def test_return_path_same_site(env):
     # page with the way back
     r = Site(env.apache).get(HOME + "?a=1")
     assert r.status_code == 303
-    assert r.headers["Location"] == LOGIN + "?r=" + urllib.parse.quote("/icsoe/inicio?a=1", safe="")
+    loc = urllib.parse.urlsplit(r.headers["Location"])
+    assert loc.path == LOGIN
+    assert urllib.parse.parse_qs(loc.query) == {"r": ["/icsoe/inicio?a=1"]}
 
 
 def test_ldap_down_then_back(env):
@@ -626,7 +628,8 @@ def test_select_forged_rfc(env):
             r = site.post(SELECT, {"csrf": csrf, "step": step, "rfc": rfc})
             assert r.status_code == 403, (step, rfc)
     env.apache.wait_log(f"event=contractor-forged curp={CURP_A} client=127.0.0.1 detail={other}")
-    assert "X-Bad: 1\n" not in env.apache.error_log()
+    # the forged value cannot start a log line of its own
+    assert not [ln for ln in env.apache.error_log().splitlines() if ln.startswith("X-Bad")]
     home = site.get(HOME).text
     assert other not in home and mine not in home
     # a bad step is a bad request, not a choice
