@@ -613,11 +613,6 @@ static int load_blocklist(conf_parse *p)
 
     if (c->password_blocklist == NULL)
         return 0;
-#ifndef ICSOE_CONF_BLOCKLIST
-    /* TODO(dir): enable once lib/pwpolicy.c is in libicsoe. */
-    (void)why;
-    return 0;
-#endif
     c->blocklist = icsoe_blocklist_load(c->password_blocklist, why, sizeof(why));
     if (c->blocklist == NULL) {
         p->line = p->seen[key_index("password_blocklist")];
@@ -773,10 +768,8 @@ void icsoe_conf_free(icsoe_conf *c)
     }
     for (i = 0; i < c->nuri && i < ICSOE_CONF_MAX_URIS; i++)
         free(c->uri[i]);
-#ifdef ICSOE_CONF_BLOCKLIST
     if (c->blocklist != NULL)
         icsoe_blocklist_free(c->blocklist);
-#endif
     free(c->path);
     free(c);
 }

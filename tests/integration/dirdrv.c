@@ -99,7 +99,7 @@ static int cmd_conf_check(void)
     printf(" binddn=%s bindpw_len=%zu smtp_pass_len=%zu min=%u max=%u classes=%u "
            "token_lifetime=%d reset_token_lifetime=%d recover_interval=%d "
            "tls_reqcert=%d ldap_starttls=%d smtp_starttls=%d smtp_timeout=%d "
-           "blocklist=%s login_url=%s site_name=%s\n",
+           "blocklist=%s login_url=%s name=%s\n",
            conf->binddn ? conf->binddn : "", conf->bindpw ? strlen(conf->bindpw) : 0,
            conf->smtp_pass ? strlen(conf->smtp_pass) : 0, conf->pwpolicy.min_length,
            conf->pwpolicy.max_length, conf->pwpolicy.classes, conf->token_lifetime,

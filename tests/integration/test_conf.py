@@ -1,0 +1,270 @@
+"""The configuration file parser (lib/conf.c) through dirdrv conf-check:
+defaults, every key, and every error naming the file and the line."""
+import os
+
+import pytest
+
+from harness import dirdrv
+
+URI = "ldap://127.0.0.1:1"
+BASE = "dc=icsoe,dc=test"
+
+
+@pytest.fixture
+def secret(tmp_path):
+    def make(content="s3cret-service-password\n", mode=0o600, name="bindpw"):
+        p = tmp_path / name
+        p.write_text(content)
+        p.chmod(mode)
+        return str(p)
+    return make
+
+
+@pytest.fixture
+def write(tmp_path):
+    def make(text, name="icsoe.conf"):
+        p = tmp_path / name
+        p.write_bytes(text.encode() if isinstance(text, str) else text)
+        return str(p)
+    return make
+
+
+def check(path):
+    return dirdrv.run(path, "conf-check")
+
+
+def error(path, line, fragment):
+    r = check(path)
+    assert r.status == "invalid_input" and r.returncode == 1, r.stdout
+    assert r["error"].startswith(f"{path}:{line}: "), r["error"]
+    assert fragment in r["error"], r["error"]
+    return r["error"]
+
+
+def test_minimal_file_gets_the_documented_defaults(write):
+    r = check(write(f"# comment\n\nuri {URI}\n  base   {BASE}  \n"))
+    assert r.status == "ok", r.stdout
+    assert (r["base"], r["uris"], r["timeout"], r["min"], r["max"], r["classes"]) == (
+        BASE, URI, "5", "15", "128", "0")
+    assert (r["token_lifetime"], r["reset_token_lifetime"], r["recover_interval"]) == (
+        str(72 * 3600), "3600", "900")
+    assert (r["tls_reqcert"], r["ldap_starttls"], r["smtp_starttls"], r["smtp_timeout"]) == (
+        "0", "0", "1", "10")
+    assert r["name"] == "ICSOE" and r["blocklist"] == "none"
+
+
+def test_every_key(write, secret, tmp_path):
+    bl = tmp_path / "blocklist.txt"
+    bl.write_text("password123456789\nqwertyuiopasdfgh\n")
+    cacert = tmp_path / "ca.pem"
+    cacert.write_text("x")
+    path = write(f"""\
+uri ldap://127.0.0.1:1 ldaps://ldap2.icsoe.test
+uri ldapi://%2Frun%2Fslapd%2Fldapi
+base {BASE}
+binddn cn=icsoe-service,{BASE}
+bindpw_file {secret()}
+timeout 7
+tls_reqcert allow
+tls_cacertfile {cacert}
+ldap_starttls required
+smtp_url smtps://mail.icsoe.test:465
+smtp_user icsoe
+smtp_pass_file {secret("smtp-pass", name="smtppw")}
+smtp_starttls no
+smtp_timeout 20
+mail_from ICSOE <icsoe@icsoe.test>
+mail_template_dir /etc/icsoe/mail
+activation_url https://icsoe.test/icsoe/activar?x=1
+token_lifetime 86400
+reset_token_lifetime 1800
+recover_interval 60
+site_name ICSOE Pruebas
+password_min_length 20
+password_max_length 256
+password_classes lower, upper,digit,symbol
+password_blocklist {bl}
+""")
+    r = check(path)
+    assert r.status == "ok", r.stdout
+    assert r["nuri"] == "3"
+    assert r["uris"] == "ldap://127.0.0.1:1,ldaps://ldap2.icsoe.test,ldapi://%2Frun%2Fslapd%2Fldapi"
+    assert r["bindpw_len"] == str(len("s3cret-service-password"))  # newline stripped
+    assert r["smtp_pass_len"] == str(len("smtp-pass"))
+    assert (r["timeout"], r["tls_reqcert"], r["ldap_starttls"], r["smtp_starttls"]) == (
+        "7", "3", "2", "0")
+    assert (r["min"], r["max"], r["classes"], r["blocklist"]) == ("20", "256", "15", "loaded")
+    assert r["name"] == "ICSOE Pruebas"
+    assert r["login_url"] == "https://icsoe.test/icsoe/ingresar"
+
+
+def test_missing_file(tmp_path):
+    path = str(tmp_path / "nope.conf")
+    r = check(path)
+    assert r.status == "invalid_input"
+    assert r["error"] == f"{path}: No such file or directory"
+
+
+def test_unknown_keyword(write):
+    path = write(f"uri {URI}\nbase {BASE}\nurii {URI}\n")
+    error(path, 3, "unknown keyword 'urii'")
+
+
+@pytest.mark.parametrize("value,fragment", [
+    ("abc", "'abc' is not an integer"), ("5x", "'5x' is not an integer"),
+    ("+5", "'+5' is not an integer"), (" 0x10", "'0x10' is not an integer"),
+    ("99999999999999999999", "'99999999999999999999' is not an integer"), ("0", "0 is out of range (1..300)"),
+    ("301", "301 is out of range (1..300)"), ("-1", "-1 is out of range"),
+])
+def test_bad_integers(write, value, fragment):
+    path = write(f"uri {URI}\nbase {BASE}\ntimeout {value}\n")
+    error(path, 3, "timeout: " + fragment)
+
+
+def test_missing_value(write):
+    error(write(f"uri {URI}\nbase\n"), 2, "base: missing value")
+
+
+def test_duplicate_keyword(write):
+    path = write(f"uri {URI}\nbase {BASE}\n# again\nbase dc=other\n")
+    error(path, 4, "duplicate keyword 'base' (first set on line 2)")
+    error(write(f"uri {URI}\nbase {BASE}\ntimeout 3\ntimeout 3\n"), 4,
+          "duplicate keyword 'timeout'")
+
+
+def test_overlong_line_rejects_the_file(write):
+    ok = write(f"uri {URI}\nbase {BASE}\n#{'x' * 4095}\n")
+    assert check(ok).status == "ok"
+    path = write(f"uri {URI}\nbase {BASE}\n#{'x' * 4096}\n")
+    error(path, 3, "line longer than 4096 bytes")
+    path = write(f"uri {URI}\nbase {BASE}\nsite_name {'x' * 5000}\n")
+    error(path, 3, "line longer than 4096 bytes")
+
+
+def test_nul_and_control_characters(write):
+    error(write(f"uri {URI}\nbase {BASE}\nsite_name a\0b\n".encode()), 3, "NUL byte")
+    error(write(f"uri {URI}\nbase {BASE}\nsite_name a\x1bb\n"), 3, "control character")
+
+
+def test_crlf_line_endings_are_accepted(write):
+    assert check(write(f"uri {URI}\r\nbase {BASE}\r\n")).status == "ok"
+
+
+@pytest.mark.parametrize("missing", ["uri", "base"])
+def test_missing_required_keyword(write, missing):
+    lines = {"uri": f"uri {URI}", "base": f"base {BASE}"}
+    del lines[missing]
+    path = write("# only one of the two\n" + "\n".join(lines.values()) + "\n")
+    error(path, 2, f"missing required keyword '{missing}'")
+
+
+def test_uri_values(write):
+    path = write("uri " + " ".join(f"ldap://h{i}.test" for i in range(5)) + "\n"
+                 f"uri ldap://h5.test ldap://h6.test\nuri ldap://h7.test\nbase {BASE}\n")
+    r = check(path)
+    assert r.status == "ok" and r["nuri"] == "8"
+    path = write("uri " + " ".join(f"ldap://h{i}.test" for i in range(8)) +
+                 f"\nbase {BASE}\nuri ldap://h9.test\n")
+    error(path, 3, "more than 8 URIs")
+    error(write(f"base {BASE}\nuri ldap://ok.test http://web.test\n"), 2,
+          "'http://web.test' is not an ldap://")
+    error(write(f"base {BASE}\nuri ldap://bad host\n"), 2, "'host' is not an ldap://")
+
+
+@pytest.mark.parametrize("line,fragment", [
+    ("tls_reqcert sometimes", "tls_reqcert: unknown value 'sometimes'"),
+    ("ldap_starttls yes", "ldap_starttls: unknown value 'yes'"),
+    ("smtp_url http://mail.test", "smtp_url: 'http://mail.test' must start with smtp://"),
+    ("activation_url ftp://x/activar", "activation_url: 'ftp://x/activar' must start with"),
+    ("password_classes lower,bogus", "password_classes: expected a comma list"),
+    ("password_classes lower,", "trailing comma"),
+    ("password_min_length 7", "7 is out of range (8..128)"),
+    ("password_max_length 2000", "2000 is out of range (64..1024)"),
+    ("token_lifetime 10", "10 is out of range"),
+])
+def test_bad_values(write, line, fragment):
+    error(write(f"uri {URI}\nbase {BASE}\n{line}\n"), 3, fragment)
+
+
+def test_password_classes_none(write):
+    r = check(write(f"uri {URI}\nbase {BASE}\npassword_classes none\n"))
+    assert r.status == "ok" and r["classes"] == "0"
+    r = check(write(f"uri {URI}\nbase {BASE}\npassword_classes digit\n"))
+    assert r["classes"] == "4"
+
+
+def test_min_length_above_max(write):
+    path = write(f"uri {URI}\nbase {BASE}\npassword_min_length 100\npassword_max_length 64\n")
+    error(path, 3, "password_min_length 100 is greater than password_max_length 64")
+
+
+def test_binddn_needs_bindpw_file(write, secret):
+    error(write(f"uri {URI}\nbase {BASE}\nbinddn cn=x,{BASE}\n"), 3,
+          "binddn and bindpw_file must be set together")
+    error(write(f"uri {URI}\nbase {BASE}\nbindpw_file {secret()}\n"), 3,
+          "binddn and bindpw_file must be set together")
+
+
+@pytest.mark.parametrize("mode,fragment", [
+    (0o644, "readable by group or others (chmod 600)"),
+    (0o640, "readable by group or others (chmod 600)"),
+    (0o604, "readable by group or others (chmod 600)"),
+    (0o620, "accessible by group or others (chmod 600)"),
+    (0o601, "accessible by group or others (chmod 600)"),
+])
+def test_secret_file_permissions(write, secret, mode, fragment):
+    pw = secret(mode=mode)
+    path = write(f"uri {URI}\nbase {BASE}\nbinddn cn=x,{BASE}\nbindpw_file {pw}\n")
+    msg = error(path, 4, f"bindpw_file {pw}: {fragment}")
+    assert "s3cret" not in msg
+    os.chmod(pw, 0o400)
+    assert check(path).status == "ok"
+
+
+def test_secret_file_problems(write, secret, tmp_path):
+    def conf_with(pwpath, key="bindpw_file"):
+        return write(f"uri {URI}\nbase {BASE}\nbinddn cn=x,{BASE}\n{key} {pwpath}\n")
+    error(conf_with(str(tmp_path / "missing")), 4, "No such file or directory")
+    error(conf_with(str(tmp_path)), 4, "not a regular file")
+    error(conf_with(secret("")), 4, "empty")
+    error(conf_with(secret("\n")), 4, "empty")
+    error(conf_with(secret("two\nlines\n")), 4, "must hold a single line")
+    error(conf_with("relative/bindpw"), 4, "must be an absolute path")
+    error(conf_with(secret("x" * 5000)), 4, "longer than 4096 bytes")
+    error(conf_with(secret(mode=0o644, name="smtppw"), "smtp_pass_file"), 4,
+          "smtp_pass_file")
+
+
+def test_smtp_user_needs_pass_file(write):
+    error(write(f"uri {URI}\nbase {BASE}\nsmtp_user icsoe\n"), 3,
+          "smtp_user needs smtp_pass_file")
+
+
+def test_blocklist_is_loaded_and_errors_name_the_line(write, tmp_path):
+    missing = tmp_path / "none.txt"
+    error(write(f"uri {URI}\nbase {BASE}\npassword_blocklist {missing}\n"), 3,
+          f"password_blocklist {missing}")
+
+
+def test_example_config_parses(tmp_path, secret):
+    """conf/icsoe.conf.example documents every key: with its secret-file
+    paths pointed at real files it must load as is."""
+    from harness import util
+    text = open(util.src("conf/icsoe.conf.example")).read()
+    active = [l for l in text.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    keys_documented = {l.lstrip("# ").split(" ")[0] for l in text.splitlines()
+                       if l.startswith("#") and " " in l.lstrip("# ")}
+    for key in ("uri", "base", "binddn", "bindpw_file", "timeout", "tls_reqcert",
+                "tls_cacertfile", "ldap_starttls", "smtp_url", "smtp_user",
+                "smtp_pass_file", "smtp_starttls", "smtp_timeout", "mail_from",
+                "mail_template_dir", "activation_url", "login_url", "token_lifetime",
+                "reset_token_lifetime", "recover_interval", "site_name",
+                "password_min_length", "password_max_length", "password_classes",
+                "password_blocklist"):
+        assert key in keys_documented or any(l.startswith(key + " ") for l in active), key
+    pw = secret()
+    text = "\n".join(l.replace("/etc/icsoe/bindpw", pw) for l in active) + "\n"
+    p = tmp_path / "example.conf"
+    p.write_text(text)
+    r = check(str(p))
+    assert r.status == "ok", r.stdout
