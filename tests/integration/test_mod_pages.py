@@ -315,6 +315,35 @@ def test_locked_account(env):
     env.apache.wait_log(f"event=login-locked curp={CURP_A}")
 
 
+def test_ppolicy_lockout_is_shown(env):
+    new_active(env)
+    env.slapd.set_policy(pwdMaxFailure=3)
+    site = Site(env.apache)
+    for _ in range(3):
+        r = site.login(CURP_A, "contraseña equivocada")
+        assert "Usuario o contraseña incorrectos" in r.text
+    r = site.login(CURP_A, GOOD_PW)
+    assert r.status_code == 200 and "bloqueada" in r.text
+    assert site.get(HOME).status_code == 303
+
+
+def test_malformed_curp_costs_a_directory_bind(env):
+    """A malformed CURP is verified as a well-formed stand-in: slapd sees a
+    bind (of the decoy) exactly as for an unknown CURP."""
+    site = Site(env.apache)
+    _, csrf = site.form(LOGIN)
+
+    def decoy_binds():
+        log = open(env.slapd.logpath, encoding="utf-8", errors="replace").read()
+        return log.count(f'BIND dn="{env.slapd.decoy_dn}" method=')
+    for user in ("NOES-UNA-CURP", CURP_UNKNOWN):
+        before = decoy_binds()
+        r = site.post(LOGIN, {"csrf": csrf, "curp": user, "password": "una contraseña"})
+        assert "Usuario o contraseña incorrectos" in r.text
+        util.wait_until(lambda: decoy_binds() == before + 1, timeout=5,
+                        what=f"one decoy bind for {user}")
+
+
 def test_recovery(env):
     new_active(env, password=OTHER_PW)
     site = Site(env.apache)
