@@ -14,11 +14,13 @@
  *   auth     PAM_SUCCESS, PAM_AUTH_ERR (unknown, malformed or pending CURP,
  *            wrong password: all alike), PAM_MAXTRIES (ppolicy lockout),
  *            PAM_PERM_DENIED (locked by an administrator),
+ *            PAM_AUTHTOK_EXPIRED (expired, no grace login left),
  *            PAM_AUTHINFO_UNAVAIL (directory unreachable), PAM_SERVICE_ERR
  *            (bad configuration).
  *   account  PAM_SUCCESS, PAM_USER_UNKNOWN, PAM_PERM_DENIED,
  *            PAM_NEW_AUTHTOK_REQD, PAM_AUTHINFO_UNAVAIL, PAM_SERVICE_ERR.
  *   password PAM_SUCCESS, PAM_USER_UNKNOWN, PAM_AUTH_ERR, PAM_AUTHTOK_ERR,
+ *            PAM_AUTHTOK_EXPIRED,
  *            PAM_PERM_DENIED, PAM_AUTHINFO_UNAVAIL, PAM_SERVICE_ERR. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +59,7 @@
 #define MSG_UNAVAILABLE "El servicio de cuentas no está disponible. Intenta más tarde."
 #define MSG_DENIED      "Tu cuenta no tiene acceso a este servicio."
 #define MSG_EXPIRED     "Tu contraseña venció: debes cambiarla ahora."
+#define MSG_EXPIRED_NO_GRACE "Tu contraseña venció. Crea una nueva con «¿Olvidaste tu contraseña?» en la página de ICSOE."
 #define MSG_MUST_CHANGE "Debes cambiar tu contraseña ahora."
 #define MSG_BAD_OLD     "La contraseña actual no es correcta."
 #define MSG_RULES       "La contraseña nueva no cumple estas reglas:"
@@ -88,8 +91,7 @@ typedef struct icsoe_pam {
  * the same PAM transaction.  Bound to the CURP it was learnt for. */
 typedef struct icsoe_pam_note {
     char curp[ICSOE_CURP_LEN + 1];
-    int expired;        /* bind refused with passwordExpired (after the
-                           password matched) or grace logins being used */
+    int expired;        /* expired, this bind used a grace login */
     int must_change;    /* changeAfterReset */
     int grace_left;     /* -1 when not sent */
     int expires_in;     /* seconds, -1 when not sent */
@@ -235,7 +237,7 @@ static void free_note(pam_handle_t *pamh, void *data, int error_status)
     free(data);
 }
 
-static int leave_note(icsoe_pam *p, int expired, const icsoe_ppolicy_info *pp)
+static int leave_note(icsoe_pam *p, const icsoe_ppolicy_info *pp)
 {
     icsoe_pam_note *n = calloc(1, sizeof(*n));
     int rc;
@@ -243,7 +245,7 @@ static int leave_note(icsoe_pam *p, int expired, const icsoe_ppolicy_info *pp)
     if (n == NULL)
         return PAM_BUF_ERR;
     memcpy(n->curp, p->curp, sizeof(n->curp));
-    n->expired = expired || pp->expired || pp->grace_left >= 0;
+    n->expired = pp->expired || pp->grace_left >= 0;
     n->must_change = pp->must_change;
     n->grace_left = pp->grace_left;
     n->expires_in = pp->expires_in;
@@ -278,16 +280,24 @@ static int auth_result(icsoe_pam *p, icsoe_status st,
 {
     switch (st) {
     case ICSOE_OK:
+        /* The bind answered 0.  ppolicy may still say the password must
+         * be changed (reset by an administrator, or expired and this was
+         * a grace login): noted for the account step, which answers
+         * PAM_NEW_AUTHTOK_REQD (the pam_unix / pam_sss convention, so
+         * login, sshd and su ask for a new password). */
         plog(p, ICSOE_LOG_INFO, "auth: %s authenticated", p->curp);
-        return leave_note(p, 0, pp);
+        return leave_note(p, pp);
     case ICSOE_ERR_EXPIRED:
-        /* slapd only reports passwordExpired after the password matched.
-         * The login is let through to the account step, which answers
-         * PAM_NEW_AUTHTOK_REQD: the pam_unix / pam_sss convention, so
-         * login, sshd and su can ask for the new password. */
-        plog(p, ICSOE_LOG_NOTICE, "auth: %s password expired, a change "
-             "will be required", p->curp);
-        return leave_note(p, 1, pp);
+        /* The bind failed: expired and no grace login left.  slapd will
+         * not let the capturist change it either (only an authenticated
+         * connection may), so this is a failure with a reason; a ppolicy
+         * control never turns a failed bind into a success.  (Expired
+         * with grace logins left, or reset by an administrator, the bind
+         * succeeds: see ICSOE_OK and the account step.) */
+        icsoe_conv_error(p->pamh, p->flags, MSG_EXPIRED_NO_GRACE);
+        plog(p, ICSOE_LOG_NOTICE, "auth: %s password expired, no grace "
+             "login left", p->curp);
+        return PAM_AUTHTOK_EXPIRED;
     case ICSOE_ERR_INVALID_CREDENTIALS:
     case ICSOE_ERR_NOT_FOUND:
     case ICSOE_ERR_INVALID_INPUT:
@@ -483,8 +493,13 @@ static int chauthtok_prelim(icsoe_pam *p)
     st = verify(p, old, &pp);
     switch (st) {
     case ICSOE_OK:
-    case ICSOE_ERR_EXPIRED:  /* the old password matched: change it */
         rc = PAM_SUCCESS;
+        break;
+    case ICSOE_ERR_EXPIRED:
+        icsoe_conv_error(p->pamh, p->flags, MSG_EXPIRED_NO_GRACE);
+        plog(p, ICSOE_LOG_NOTICE, "chauthtok: %s password expired, no "
+             "grace login left", p->curp);
+        rc = PAM_AUTHTOK_EXPIRED;
         break;
     case ICSOE_ERR_LOCKED:
         icsoe_conv_error(p->pamh, p->flags, MSG_LOCKED);
@@ -651,7 +666,7 @@ static int chauthtok_update(icsoe_pam *p)
         icsoe_ppolicy_info fresh = { 0, 0, 0, -1, -1 };
 
         /* The note from auth is stale now: the account step may pass. */
-        rc = leave_note(p, 0, &fresh);
+        rc = leave_note(p, &fresh);
     }
 out:
     icsoe_capturist_clear(&c);

@@ -7,14 +7,17 @@
  * same operations in several threads at once, each with its own handle,
  * to show the module is thread-safe.
  *
- *   pamdrv [-c CONFDIR] [-s SERVICE] [-u USER] [-r ANSWER]... [-a AUTHTOK]
- *          [-o OLDAUTHTOK] [-T THREADS] [-n ROUNDS] [-k] [-S] OP...
+ *   pamdrv [-c CONFDIR] [-s SERVICE] [-u USER] [-r ANSWER]...
+ *          [-T THREADS] [-n ROUNDS] [-k] [-S] OP...
  *
  *   OP: auth setcred acct open close chauthtok chauthtok-expired env
  *
  * -c uses pam_start_confdir(CONFDIR) instead of pam_start() (pam_wrapper).
  * -r answers the next prompt (in order); a prompt with no answer left
  *    fails the conversation.  -k keeps going after a failed operation.
+ * PAM_AUTHTOK and PAM_OLDAUTHTOK cannot be set by an application (libpam
+ * answers PAM_BAD_ITEM): tests put pam_wrapper's pam_set_items.so first in
+ * the stack and pass the values in the environment instead.
  * Output:  "prompt: TEXT", "error: TEXT", "info: TEXT",
  *          "OP: CODE NAME MILLISECONDS", "env: ICSOE_CURP=VALUE",
  *          with -T: "threads: N rounds: R" then "OP NAME: COUNT" lines.
@@ -61,8 +64,6 @@ typedef struct drv_options {
     const char *user;
     const char *answers[MAX_ANSWERS];
     size_t nanswers;
-    const char *authtok;
-    const char *oldauthtok;
     drv_op ops[MAX_OPS];
     size_t nops;
     int threads;
@@ -193,12 +194,6 @@ static int start(const drv_options *opt, drv_conv *c, pam_handle_t **pamh)
                                pamh);
     else
         rc = pam_start(opt->service, opt->user, &conv, pamh);
-    if (rc != PAM_SUCCESS)
-        return rc;
-    if (opt->authtok != NULL)
-        rc = pam_set_item(*pamh, PAM_AUTHTOK, opt->authtok);
-    if (rc == PAM_SUCCESS && opt->oldauthtok != NULL)
-        rc = pam_set_item(*pamh, PAM_OLDAUTHTOK, opt->oldauthtok);
     return rc;
 }
 
@@ -308,7 +303,7 @@ static int parse_count(const char *s, int max, int *out)
 static int usage(void)
 {
     fprintf(stderr, "usage: pamdrv [-c CONFDIR] [-s SERVICE] [-u USER] "
-            "[-r ANSWER]... [-a AUTHTOK] [-o OLDAUTHTOK] [-T THREADS] "
+            "[-r ANSWER]... [-T THREADS] "
             "[-n ROUNDS] [-k] [-S] OP...\n");
     return 2;
 }
@@ -322,7 +317,7 @@ int main(int argc, char **argv)
     opt.service = "icsoe";
     opt.threads = 1;
     opt.rounds = 1;
-    while ((ch = getopt(argc, argv, "c:s:u:r:a:o:T:n:kS")) != -1) {
+    while ((ch = getopt(argc, argv, "c:s:u:r:T:n:kS")) != -1) {
         switch (ch) {
         case 'c': opt.confdir = optarg; break;
         case 's': opt.service = optarg; break;
@@ -332,8 +327,6 @@ int main(int argc, char **argv)
                 return usage();
             opt.answers[opt.nanswers++] = optarg;
             break;
-        case 'a': opt.authtok = optarg; break;
-        case 'o': opt.oldauthtok = optarg; break;
         case 'T':
             if (parse_count(optarg, MAX_THREADS, &opt.threads) != 0)
                 return usage();

@@ -19,6 +19,9 @@ from . import util
 
 PAM_WRAPPER = "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so"
 PAMTESTER = "/usr/bin/pamtester"
+# pam_wrapper's test module: sets PAM_AUTHTOK / PAM_OLDAUTHTOK from the
+# process environment (applications may not set those items themselves).
+PAM_SET_ITEMS = "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_set_items.so"
 VALGRIND = "/usr/bin/valgrind"
 
 # CURP check digit alphabet ('&' stands for Ñ).
@@ -97,7 +100,7 @@ class PamEnv:
         os.makedirs(self.dir, exist_ok=True)
         self.conf_path = os.fspath(conf_path)
         self.module = util.built("pam_icsoe/pam_icsoe.so")
-        self.pamdrv = util.built("tests/integration/pamdrv")
+        self.pamdrv_path = util.built("tests/integration/pamdrv")
         # Without "other" pam_wrapper complains; it must deny everything.
         with open(os.path.join(self.dir, "other"), "w") as f:
             for kind in ("auth", "account", "password", "session"):
@@ -108,11 +111,15 @@ class PamEnv:
                 password=None, session=None, lines=None):
         """Write service `name`: pam_icsoe on every line with config= and
         `args`, plus per-type extra arguments; or literal `lines`
-        ("{module}" and "{config}" are substituted)."""
+        ("{module}", "{config}" and "{set_items}" are substituted).  The
+        generated stacks start with pam_set_items.so, which does nothing
+        unless pamdrv(authtok=..., oldauthtok=...) passes items."""
         mod = self.module
         base = f"config={self.conf_path} {args}".strip()
         if lines is None:
             lines = [
+                f"auth required {PAM_SET_ITEMS}",
+                f"password required {PAM_SET_ITEMS}",
                 f"auth required {mod} {base} {auth or ''}",
                 f"account required {mod} {base} {account or ''}",
                 f"password required {mod} {base} {password or ''}",
@@ -120,10 +127,12 @@ class PamEnv:
             ]
         with open(os.path.join(self.dir, name), "w") as f:
             for line in lines:
-                f.write(line.format(module=mod, config=self.conf_path).rstrip() + "\n")
+                f.write(line.format(module=mod, config=self.conf_path,
+                                    set_items=PAM_SET_ITEMS).rstrip() + "\n")
         return name
 
     def env(self, extra=None, debuglevel=None):
+        """Environment for a PAM application under pam_wrapper."""
         e = dict(os.environ)
         e.update({"LD_PRELOAD": PAM_WRAPPER, "PAM_WRAPPER": "1",
                   "PAM_WRAPPER_SERVICE_DIR": self.dir})
@@ -136,15 +145,11 @@ class PamEnv:
     def pamdrv(self, user, *ops, answers=(), service="icsoe", authtok=None,
                oldauthtok=None, threads=None, rounds=None, keep_going=False,
                silent=False, valgrind=None, timeout=120, debuglevel=None):
-        argv = [self.pamdrv, "-s", service]
+        argv = [self.pamdrv_path, "-s", service]
         if user is not None:
             argv += ["-u", user]
         for a in answers:
             argv += ["-r", a]
-        if authtok is not None:
-            argv += ["-a", authtok]
-        if oldauthtok is not None:
-            argv += ["-o", oldauthtok]
         if threads:
             argv += ["-T", str(threads)]
         if rounds:
@@ -156,8 +161,14 @@ class PamEnv:
         argv += list(ops)
         if valgrind is not None:
             argv = [VALGRIND] + list(valgrind) + argv
+        items = {}
+        if authtok is not None:
+            items["PAM_AUTHTOK"] = authtok
+        if oldauthtok is not None:
+            items["PAM_OLDAUTHTOK"] = oldauthtok
         proc = subprocess.run(argv, capture_output=True, text=True,
-                              env=self.env(debuglevel=debuglevel), timeout=timeout)
+                              env=self.env(items, debuglevel=debuglevel),
+                              timeout=timeout)
         return parse_pamdrv(proc)
 
     def pamtester(self, user, *ops, stdin="", service="icsoe", timeout=60):

@@ -1,0 +1,469 @@
+"""pam_icsoe through real Linux-PAM (pam_wrapper + a private service dir)
+against a private slapd with the project's schema and ppolicy."""
+import os
+import re
+import signal
+import statistics
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from harness import dirdrv, util
+from harness.pam import (PamEnv, add_capturist, add_contractor, curp,
+                         wrong_check_digit)
+
+ACTIVE = curp("GOPJ800101HDFRRN0")
+PENDING = curp("MAPL850202MJCRRR0")
+LOCKED = curp("HEGA900303HNLRRN0")
+OTHER = curp("LOSM750404MDFPNR0")
+UNKNOWN = curp("RAHE990505HCSMRN0")
+EXPIRING = curp("VEGC700606MOCLRR0")
+PW = "caballo correcto bateria 7"
+NEW_PW = "otra frase bastante larga 42"
+RFC1 = "ABC010203AB1"
+RFC2 = "XYZ9801019Z3"
+
+PROMPT = "Contraseña: "
+
+
+@pytest.fixture
+def pam(tmp_path, slapd, icsoe_conf):
+    add_contractor(slapd, RFC1)
+    add_contractor(slapd, RFC2, name="Otra Contratista SC")
+    add_capturist(slapd, ACTIVE, PW, contractors=[RFC1])
+    add_capturist(slapd, PENDING, None, status="pending", contractors=[RFC1])
+    add_capturist(slapd, LOCKED, PW, status="locked", contractors=[RFC1])
+    add_capturist(slapd, OTHER, PW, contractors=[RFC2], cn="Sofía López Mena",
+                  sn="López Mena")
+    env = PamEnv(tmp_path / "pam", icsoe_conf.path)
+    env.slapd = slapd
+    env.icsoe_conf = icsoe_conf
+    return env
+
+
+def decoy_binds(slapd):
+    return slapd_log(slapd).count(f'BIND dn="{slapd.decoy_dn}"')
+
+
+def slapd_log(slapd):
+    with open(slapd.logpath, encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+# ---------------------------------------------------------------- the ABI
+
+def test_exports_only_the_pam_sm_functions():
+    so = util.built("pam_icsoe/pam_icsoe.so")
+    out = subprocess.run(["nm", "-D", "--defined-only", so], capture_output=True,
+                         text=True, check=True).stdout
+    names = {line.split()[-1] for line in out.splitlines() if line.strip()}
+    assert names == {"pam_sm_authenticate", "pam_sm_setcred", "pam_sm_acct_mgmt",
+                     "pam_sm_open_session", "pam_sm_close_session",
+                     "pam_sm_chauthtok"}
+
+
+# ------------------------------------------------------------------- auth
+
+def test_success_whole_transaction(pam):
+    r = pam.pamdrv(ACTIVE, "auth", "acct", "setcred", "open", "env", "close",
+                   answers=[PW])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.codes == ["PAM_SUCCESS"] * 6
+    assert r.prompts == [PROMPT]
+    assert r.errors == []
+    assert r.env["ICSOE_CURP"] == ACTIVE
+
+
+def test_success_with_pamtester(pam):
+    p = pam.pamtester(ACTIVE, "authenticate", "acct_mgmt", stdin=PW + "\n")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "successfully authenticated" in p.stderr + p.stdout
+    p = pam.pamtester(ACTIVE, "authenticate", stdin="not it at all\n")
+    assert p.returncode != 0
+    assert "Authentication failure" in p.stderr + p.stdout
+
+
+def test_lowercase_and_padded_curp_log_in_the_same_account(pam):
+    for name in (ACTIVE.lower(), f"  {ACTIVE.lower()} "):
+        r = pam.pamdrv(name, "auth", "acct", "open", "env", answers=[PW])
+        assert r.codes == ["PAM_SUCCESS"] * 4, r.stdout + r.stderr
+        assert r.env["ICSOE_CURP"] == ACTIVE
+
+
+def test_wrong_password(pam):
+    r = pam.pamdrv(ACTIVE, "auth", answers=["contraseña equivocada"])
+    assert r.code("auth") == "PAM_AUTH_ERR"
+    assert r.prompts == [PROMPT]
+    assert r.errors == [] and r.infos == []
+    assert r.returncode == 1
+
+
+@pytest.mark.parametrize("user", [UNKNOWN, "NOTACURP", wrong_check_digit(ACTIVE),
+                                  PENDING, "root", ACTIVE + "X"])
+def test_failures_look_alike(pam, user):
+    """Unknown, malformed, pending, wrong password: same code, same prompt,
+    no message, and the directory does the decoy bind even for a user
+    name that is not a CURP."""
+    before = decoy_binds(pam.slapd)
+    password = PW if user != ACTIVE + "X" else "x" * 20
+    r = pam.pamdrv(user, "auth", answers=[password])
+    assert r.code("auth") == "PAM_AUTH_ERR", r.stdout + r.stderr
+    assert r.prompts == [PROMPT]
+    assert r.errors == [] and r.infos == []
+    util.wait_until(lambda: decoy_binds(pam.slapd) > before, timeout=5,
+                    what="a decoy bind in the slapd log")
+    # nothing was written to the account
+    e = pam.slapd.get(pam.slapd.capturist_dn(PENDING), ["icsoeStatus", "userPassword"])
+    assert e["icsoeStatus"] == ["pending"] and "userPassword" not in e
+
+
+def test_empty_password_is_not_an_anonymous_bind(pam):
+    r = pam.pamdrv(ACTIVE, "auth", answers=[""])
+    assert r.code("auth") == "PAM_AUTH_ERR"
+
+
+def test_failures_cost_the_same_time(pam):
+    """Median time of a failed login for an unknown CURP, a malformed name
+    and a pending account is close to that of a wrong password."""
+    pam.slapd.set_policy(pwdMaxFailure=0, pwdLockout=False)
+    cases = {"wrong": (ACTIVE, "contraseña equivocada 1"),
+             "unknown": (UNKNOWN, PW), "malformed": ("NO-ES-CURP", PW),
+             "pending": (PENDING, PW)}
+    times = {k: [] for k in cases}
+    for _ in range(7):
+        for k, (user, pw) in cases.items():
+            r = pam.pamdrv(user, "auth", answers=[pw])
+            assert r.code("auth") == "PAM_AUTH_ERR"
+            times[k].append(r.ms("auth"))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    for k in ("unknown", "malformed", "pending"):
+        ratio = med[k] / med["wrong"]
+        assert 0.5 < ratio < 2.0, med
+
+
+def test_admin_locked_account(pam):
+    r = pam.pamdrv(LOCKED, "auth", answers=[PW])
+    assert r.code("auth") == "PAM_PERM_DENIED"
+    assert any("bloqueada" in e for e in r.errors)
+    r = pam.pamdrv(LOCKED, "acct")
+    assert r.code("acct") == "PAM_PERM_DENIED"
+
+
+def test_ppolicy_lockout_after_five_failures(pam):
+    for i in range(5):
+        r = pam.pamdrv(ACTIVE, "auth", answers=[f"mala contraseña {i}"])
+        assert r.code("auth") == "PAM_AUTH_ERR"
+    e = pam.slapd.get(pam.slapd.capturist_dn(ACTIVE), ["pwdAccountLockedTime"])
+    assert "pwdAccountLockedTime" in e
+    r = pam.pamdrv(ACTIVE, "auth", answers=[PW])
+    assert r.code("auth") == "PAM_MAXTRIES"
+    assert any("bloqueada" in e for e in r.errors)
+    r = pam.pamdrv(ACTIVE, "acct")
+    assert r.code("acct") == "PAM_PERM_DENIED"
+    # the web login (same library call as mod_icsoe) sees the same lock
+    web = dirdrv.run(pam.icsoe_conf, "verify", ACTIVE, input=PW + "\n")
+    assert web.status == "locked", web.stdout + web.stderr
+
+
+def test_lockout_counts_web_and_pam_failures_together(pam):
+    for i in range(3):
+        assert dirdrv.run(pam.icsoe_conf, "verify", ACTIVE,
+                          input=f"mala {i}\n").status != "ok"
+    for i in range(2):
+        r = pam.pamdrv(ACTIVE, "auth", answers=[f"mala contraseña {i}"])
+        assert r.code("auth") == "PAM_AUTH_ERR"
+    assert pam.pamdrv(ACTIVE, "auth", answers=[PW]).code("auth") == "PAM_MAXTRIES"
+
+
+# ---------------------------------------------------------------- options
+
+def test_use_first_pass_stacked_prompts_once(pam):
+    pam.service("stack", lines=[
+        "auth requisite {module} config={config}",
+        "auth required {module} config={config} use_first_pass",
+        "account required {module} config={config}",
+    ])
+    r = pam.pamdrv(ACTIVE, "auth", "acct", service="stack", answers=[PW])
+    assert r.codes == ["PAM_SUCCESS", "PAM_SUCCESS"], r.stdout + r.stderr
+    assert r.prompts == [PROMPT]
+
+
+def test_use_first_pass_takes_the_token_and_never_prompts(pam):
+    pam.service("first", auth="use_first_pass")
+    r = pam.pamdrv(ACTIVE, "auth", service="first", authtok=PW)
+    assert r.code("auth") == "PAM_SUCCESS" and r.prompts == []
+    r = pam.pamdrv(ACTIVE, "auth", service="first", authtok="no es esta")
+    assert r.code("auth") == "PAM_AUTH_ERR" and r.prompts == []
+    r = pam.pamdrv(ACTIVE, "auth", service="first", answers=[PW])
+    assert r.code("auth") == "PAM_AUTHTOK_RECOVERY_ERR" and r.prompts == []
+
+
+def test_try_first_pass(pam):
+    pam.service("try", auth="try_first_pass")
+    r = pam.pamdrv(ACTIVE, "auth", service="try", authtok=PW)
+    assert r.code("auth") == "PAM_SUCCESS" and r.prompts == []
+    r = pam.pamdrv(ACTIVE, "auth", service="try", answers=[PW])
+    assert r.code("auth") == "PAM_SUCCESS" and r.prompts == [PROMPT]
+
+
+def test_unknown_option_is_logged_and_ignored(pam):
+    pam.service("odd", args="frobnicate")
+    r = pam.pamdrv(ACTIVE, "auth", service="odd", answers=[PW])
+    assert r.code("auth") == "PAM_SUCCESS"
+    assert "unknown option 'frobnicate' ignored" in r.stderr
+
+
+def test_debug_logs_results_but_never_the_password(pam):
+    pam.service("dbg", args="debug")
+    r = pam.pamdrv(ACTIVE, "auth", "acct", service="dbg", answers=[PW],
+                   debuglevel=2)
+    assert r.codes == ["PAM_SUCCESS", "PAM_SUCCESS"]
+    assert f"auth: {ACTIVE} -> Success" in r.stderr
+    r2 = pam.pamdrv(ACTIVE, "auth", service="dbg", answers=["equivocada " + PW],
+                    debuglevel=2)
+    assert r2.code("auth") == "PAM_AUTH_ERR"
+    for out in (r.stderr, r2.stderr, slapd_log(pam.slapd)):
+        assert PW not in out
+    # without debug, no debug lines
+    r3 = pam.pamdrv(ACTIVE, "auth", answers=[PW], debuglevel=2)
+    assert f"auth: {ACTIVE} -> Success" not in r3.stderr
+
+
+def test_bad_config_is_a_service_error(pam, tmp_path):
+    pam.service("nocfg", lines=[f"auth required {{module}} config={tmp_path}/nope.conf"])
+    r = pam.pamdrv(ACTIVE, "auth", service="nocfg", answers=[PW])
+    assert r.code("auth") == "PAM_SERVICE_ERR"
+    assert "nope.conf" in r.stderr
+    assert r.prompts == []
+
+
+# -------------------------------------------------------------- contratista=
+
+@pytest.mark.parametrize("arg,admitted", [
+    (f"contratista={RFC1}", True),
+    (f"contratista={RFC2}", False),
+    (f"contratista={RFC2},{RFC1.lower()}", True),
+    ("contratista=NO-ES-RFC", False),
+    (f"contratista={RFC1},", False),
+])
+def test_contratista_filter(pam, arg, admitted):
+    pam.service("host", account=arg)
+    r = pam.pamdrv(ACTIVE, "auth", "acct", service="host", answers=[PW])
+    assert r.code("auth") == "PAM_SUCCESS"
+    if admitted:
+        assert r.code("acct") == "PAM_SUCCESS"
+    else:
+        assert r.code("acct") == "PAM_PERM_DENIED"
+        assert r.errors == ["Tu cuenta no tiene acceso a este servicio."]
+
+
+def test_contratista_filter_admits_the_other_contractors_capturist(pam):
+    pam.service("host2", account=f"contratista={RFC2}")
+    assert pam.pamdrv(OTHER, "auth", "acct", service="host2",
+                      answers=[PW]).codes == ["PAM_SUCCESS"] * 2
+    assert pam.pamdrv(ACTIVE, "acct", service="host2").code("acct") == "PAM_PERM_DENIED"
+
+
+def test_account_step_unknown_and_malformed_users(pam):
+    assert pam.pamdrv(UNKNOWN, "acct").code("acct") == "PAM_USER_UNKNOWN"
+    assert pam.pamdrv("root", "acct").code("acct") == "PAM_USER_UNKNOWN"
+    assert pam.pamdrv(PENDING, "acct").code("acct") == "PAM_PERM_DENIED"
+    assert pam.pamdrv(ACTIVE, "acct").code("acct") == "PAM_SUCCESS"
+
+
+# ---------------------------------------------------------------- password
+
+def change(pam, user, old, new, again=None, op="chauthtok", **kw):
+    return pam.pamdrv(user, op, answers=[old, new, new if again is None else again], **kw)
+
+
+def test_chauthtok_changes_the_password(pam):
+    r = change(pam, ACTIVE, PW, NEW_PW)
+    assert r.code("chauthtok") == "PAM_SUCCESS", r.stdout + r.stderr
+    assert r.prompts == ["Contraseña actual: ", "Contraseña nueva: ",
+                         "Repite la contraseña nueva: "]
+    assert "Tu contraseña fue actualizada." in r.infos
+    assert pam.pamdrv(ACTIVE, "auth", answers=[NEW_PW]).code("auth") == "PAM_SUCCESS"
+    assert pam.pamdrv(ACTIVE, "auth", answers=[PW]).code("auth") == "PAM_AUTH_ERR"
+
+
+def test_chauthtok_wrong_old_password(pam):
+    r = change(pam, ACTIVE, "no es la actual", NEW_PW)
+    assert r.code("chauthtok") == "PAM_AUTH_ERR"
+    assert r.errors == ["La contraseña actual no es correcta."]
+    assert r.prompts == ["Contraseña actual: "]
+    assert pam.slapd.can_bind(pam.slapd.capturist_dn(ACTIVE), PW)
+
+
+def test_chauthtok_lists_every_broken_rule(pam):
+    # contains the CURP and a word of the name, and too short + mismatch
+    r = change(pam, ACTIVE, PW, "juan" + ACTIVE.lower())
+    assert r.code("chauthtok") == "PAM_AUTHTOK_ERR"
+    assert r.errors[0] == "La contraseña nueva no cumple estas reglas:"
+    assert len(r.errors) == 3, r.errors          # header + CURP + name
+    r2 = change(pam, ACTIVE, PW, "juan1", again="juan2")
+    assert r2.code("chauthtok") == "PAM_AUTHTOK_ERR"
+    assert len(r2.errors) == 4, r2.errors         # header + short + name + mismatch
+    assert any("15" in e for e in r2.errors[1:])
+    assert len(set(r.errors[1:] + r2.errors[1:])) == 4
+    assert pam.slapd.can_bind(pam.slapd.capturist_dn(ACTIVE), PW)
+
+
+def test_chauthtok_history_reuse_refused(pam):
+    assert change(pam, ACTIVE, PW, NEW_PW).code("chauthtok") == "PAM_SUCCESS"
+    r = change(pam, ACTIVE, NEW_PW, PW)
+    assert r.code("chauthtok") == "PAM_AUTHTOK_ERR"
+    assert len(r.errors) == 1 and r.errors[0], r.stdout
+    assert pam.slapd.can_bind(pam.slapd.capturist_dn(ACTIVE), NEW_PW)
+    assert not pam.slapd.can_bind(pam.slapd.capturist_dn(ACTIVE), PW)
+
+
+def test_chauthtok_use_authtok(pam):
+    pam.service("pw", password="use_authtok")
+    r = pam.pamdrv(ACTIVE, "chauthtok", service="pw", answers=[PW], authtok=NEW_PW)
+    assert r.code("chauthtok") == "PAM_SUCCESS", r.stdout + r.stderr
+    assert r.prompts == ["Contraseña actual: "]
+    assert pam.slapd.can_bind(pam.slapd.capturist_dn(ACTIVE), NEW_PW)
+
+
+def test_chauthtok_malformed_user(pam):
+    r = change(pam, "root", PW, NEW_PW)
+    assert r.code("chauthtok") == "PAM_USER_UNKNOWN"
+
+
+def test_must_change_after_reset(pam):
+    """pwdReset (an administrator reset the password): auth passes, the
+    account step demands a new password, chauthtok changes it, and the new
+    one works in a fresh transaction."""
+    pam.slapd.set_policy(pwdMustChange=True)
+    pam.slapd.modify(pam.slapd.capturist_dn(ACTIVE), {"pwdReset": "TRUE"})
+    r = pam.pamdrv(ACTIVE, "auth", "acct", answers=[PW])
+    assert r.code("auth") == "PAM_SUCCESS"
+    assert r.code("acct") == "PAM_NEW_AUTHTOK_REQD"
+    assert r.errors == ["Debes cambiar tu contraseña ahora."]
+    r = pam.pamdrv(ACTIVE, "auth", "acct", "chauthtok-expired", "acct",
+                   answers=[PW, PW, NEW_PW, NEW_PW], keep_going=True)
+    assert r.codes == ["PAM_SUCCESS", "PAM_NEW_AUTHTOK_REQD", "PAM_SUCCESS",
+                       "PAM_SUCCESS"], r.stdout + r.stderr
+    r = pam.pamdrv(ACTIVE, "auth", "acct", answers=[NEW_PW])
+    assert r.codes == ["PAM_SUCCESS", "PAM_SUCCESS"], r.stdout + r.stderr
+
+
+def test_expired_password(pam):
+    """pwdMaxAge passed: acct_mgmt gives NEW_AUTHTOK_REQD, chauthtok
+    succeeds, and the new password logs in."""
+    pam.slapd.set_policy(pwdMaxAge=2, pwdGraceAuthNLimit=3)
+    add_capturist(pam.slapd, EXPIRING, PW, contractors=[RFC1])
+    time.sleep(3)
+    r = pam.pamdrv(EXPIRING, "auth", "acct", "chauthtok-expired", "acct",
+                   answers=[PW, PW, NEW_PW, NEW_PW], keep_going=True)
+    assert r.codes == ["PAM_SUCCESS", "PAM_NEW_AUTHTOK_REQD", "PAM_SUCCESS",
+                       "PAM_SUCCESS"], r.stdout + r.stderr
+    assert r.errors[0] == "Tu contraseña venció: debes cambiarla ahora."
+    r = pam.pamdrv(EXPIRING, "auth", "acct", answers=[NEW_PW])
+    assert r.codes == ["PAM_SUCCESS", "PAM_SUCCESS"], r.stdout + r.stderr
+
+
+def test_expired_without_grace_is_refused_with_a_reason(pam):
+    """No grace login left: slapd refuses the bind (and would refuse a
+    change by the user too), so auth fails with PAM_AUTHTOK_EXPIRED and
+    tells the capturist how to get a new password."""
+    pam.slapd.set_policy(pwdMaxAge=2, pwdGraceAuthNLimit=0)
+    add_capturist(pam.slapd, EXPIRING, PW, contractors=[RFC1])
+    time.sleep(3)
+    r = pam.pamdrv(EXPIRING, "auth", answers=[PW])
+    assert r.code("auth") == "PAM_AUTHTOK_EXPIRED"
+    assert len(r.errors) == 1 and "venció" in r.errors[0]
+    r = pam.pamdrv(EXPIRING, "auth", answers=["no es esta"])
+    assert r.code("auth") == "PAM_AUTH_ERR" and r.errors == []
+    r = change(pam, EXPIRING, PW, NEW_PW)
+    assert r.code("chauthtok") == "PAM_AUTHTOK_EXPIRED"
+    assert pam.slapd.get(pam.slapd.capturist_dn(EXPIRING), ["pwdChangedTime"])
+
+
+# ----------------------------------------------------------- availability
+
+def test_ldap_down_then_back(pam):
+    pam.icsoe_conf.write(timeout=2)
+    pam.slapd.stop()
+    t0 = time.monotonic()
+    r = pam.pamdrv(ACTIVE, "auth", answers=[PW])
+    assert r.code("auth") == "PAM_AUTHINFO_UNAVAIL"
+    assert time.monotonic() - t0 < 5
+    assert "El servicio de cuentas no está disponible. Intenta más tarde." in r.errors
+    assert pam.pamdrv(ACTIVE, "acct").code("acct") == "PAM_AUTHINFO_UNAVAIL"
+    pam.slapd.start()
+    r = pam.pamdrv(ACTIVE, "auth", "acct", answers=[PW])
+    assert r.codes == ["PAM_SUCCESS", "PAM_SUCCESS"]
+
+
+def test_ldap_hanging_times_out(pam):
+    """slapd accepts connections but never answers (SIGSTOP): the module
+    gives up after the configured timeout, then works once it answers."""
+    pam.icsoe_conf.write(timeout=2)
+    pid = pam.slapd.child.proc.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        r = pam.pamdrv(ACTIVE, "auth", answers=[PW], timeout=60)
+        elapsed = time.monotonic() - t0
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert r.code("auth") == "PAM_AUTHINFO_UNAVAIL"
+    assert elapsed < 2 * 2 + 3, elapsed
+    r = pam.pamdrv(ACTIVE, "auth", answers=[PW])
+    assert r.code("auth") == "PAM_SUCCESS"
+
+
+# --------------------------------------------------------------- threads
+
+def test_eight_threads_in_one_process(pam):
+    r = pam.pamdrv(ACTIVE, "auth", "acct", "open", "close", answers=[PW],
+                   threads=8, rounds=4)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.counts == {("auth", "PAM_SUCCESS"): 32, ("acct", "PAM_SUCCESS"): 32,
+                        ("open", "PAM_SUCCESS"): 32, ("close", "PAM_SUCCESS"): 32}
+
+
+def test_threads_with_mixed_results(pam):
+    """Two processes of 8 threads each, one with the right password and one
+    with a wrong one, at the same time: no answer leaks into the other."""
+    pam.slapd.set_policy(pwdMaxFailure=0, pwdLockout=False)
+    with ThreadPoolExecutor(2) as ex:
+        fgood = ex.submit(pam.pamdrv, OTHER, "auth", answers=[PW], threads=8, rounds=3)
+        fbad = ex.submit(pam.pamdrv, OTHER, "auth", answers=["equivocada del todo"],
+                         threads=8, rounds=3)
+        good, bad = fgood.result(), fbad.result()
+    assert good.counts == {("auth", "PAM_SUCCESS"): 24}
+    assert bad.counts == {("auth", "PAM_AUTH_ERR"): 24}
+
+
+# ---------------------------------------------------------------- valgrind
+
+VALGRIND_ARGS = ["--error-exitcode=97", "--leak-check=full",
+                 "--show-leak-kinds=definite,indirect",
+                 "--errors-for-leak-kinds=definite,indirect",
+                 "--track-origins=yes", "--num-callers=30", "--keep-debuginfo=yes",
+                 f"--suppressions={util.src('tests/integration/valgrind.supp')}"]
+
+
+@pytest.mark.parametrize("user,ops,answers,threads", [
+    (ACTIVE, ["auth", "acct", "setcred", "open", "env", "close"], [PW], None),
+    (UNKNOWN, ["auth"], [PW], None),
+    ("no-es-curp", ["auth"], [PW], None),
+    (LOCKED, ["auth", "acct"], [PW], None),
+    (ACTIVE, ["chauthtok"], [PW, "corta", "corta"], None),
+    (ACTIVE, ["chauthtok"], [PW, NEW_PW, NEW_PW], None),
+    (ACTIVE, ["auth", "acct"], [PW], 4),
+])
+def test_valgrind_clean(pam, user, ops, answers, threads):
+    pam.service("vg", account=f"contratista={RFC1}")
+    r = pam.pamdrv(user, *ops, service="vg", answers=answers, threads=threads,
+                   rounds=2 if threads else None, keep_going=True,
+                   valgrind=VALGRIND_ARGS, timeout=300)
+    assert r.returncode in (0, 1), r.stderr[-6000:]
+    assert "ERROR SUMMARY: 0 errors" in r.stderr, r.stderr[-6000:]
+    assert re.search(r"definitely lost: 0 bytes", r.stderr) or \
+        "All heap blocks were freed" in r.stderr, r.stderr[-6000:]
