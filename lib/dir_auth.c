@@ -214,7 +214,7 @@ icsoe_status icsoe_dir_verify_password(icsoe_dir *d, const char *curp,
         return ICSOE_ERR_INVALID_CREDENTIALS;
     dir_call_begin(d, &call);
     st = check_password(d, curp, password, &c, &dn, pp);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     if (st == ICSOE_OK && out != NULL) {
         *out = c;
         memset(&c, 0, sizeof(c));
@@ -347,7 +347,7 @@ icsoe_status icsoe_dir_change_password(icsoe_dir *d, const char *curp,
                   curp);
         st = bump_epoch(d, dn);
     }
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     icsoe_capturist_clear(&c);
     free(dn);
     return st;

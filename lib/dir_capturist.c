@@ -215,7 +215,7 @@ icsoe_status icsoe_dir_capturist_get(icsoe_dir *d, const char *curp,
     memset(out, 0, sizeof(*out));
     dir_call_begin(d, &call);
     st = dir_fetch_capturist(d, curp, out, NULL);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     return st;
 }
 
@@ -343,7 +343,7 @@ icsoe_status icsoe_dir_capturist_add(icsoe_dir *d, const icsoe_capturist *c)
     st = contractors_exist(d, c->contractors, c->ncontractors);
     if (st == ICSOE_OK)
         st = capturist_add(d, c);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     return st;
 }
 
@@ -386,7 +386,7 @@ icsoe_status icsoe_dir_capturist_grant(icsoe_dir *d, const char *curp, const cha
         st = capturist_modify(d, curp, mods, 0, &rc);
     if (st == ICSOE_OK)
         st = rc == LDAP_TYPE_OR_VALUE_EXISTS ? ICSOE_ERR_EXISTS : dir_map_rc(d, "grant", rc);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     return st;
 }
 
@@ -405,7 +405,7 @@ icsoe_status icsoe_dir_capturist_revoke(icsoe_dir *d, const char *curp, const ch
     st = capturist_modify(d, curp, mods, 0, &rc);
     if (st == ICSOE_OK)
         st = rc == LDAP_NO_SUCH_ATTRIBUTE ? ICSOE_ERR_NOT_FOUND : dir_map_rc(d, "revoke", rc);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     return st;
 }
 
@@ -430,7 +430,7 @@ icsoe_status icsoe_dir_capturist_lock(icsoe_dir *d, const char *curp)
         st = dir_map_rc(d, "lock", rc);
     if (st == ICSOE_OK)
         icsoe_log(d->lg, ICSOE_LOG_NOTICE, "icsoe_dir: capturist %s locked", curp);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     return st;
 }
 
@@ -498,7 +498,7 @@ icsoe_status icsoe_dir_capturist_unlock(icsoe_dir *d, const char *curp)
         st = dir_map_rc(d, "unlock", rc);
     if (st == ICSOE_OK)
         icsoe_log(d->lg, ICSOE_LOG_NOTICE, "icsoe_dir: capturist %s unlocked", curp);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     free(dn);
     return st;
 }
@@ -527,7 +527,7 @@ icsoe_status icsoe_dir_capturist_remove(icsoe_dir *d, const char *curp)
         st = rc == LDAP_NO_SUCH_OBJECT ? ICSOE_ERR_NOT_FOUND : dir_map_rc(d, "remove", rc);
     if (st == ICSOE_OK)
         icsoe_log(d->lg, ICSOE_LOG_NOTICE, "icsoe_dir: capturist %s removed", curp);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     free(dn);
     return st;
 }
@@ -546,7 +546,7 @@ icsoe_status icsoe_dir_capturist_bump_epoch(icsoe_dir *d, const char *curp)
     st = capturist_modify(d, curp, mods, 0, &rc);
     if (st == ICSOE_OK)
         st = dir_map_rc(d, "epoch", rc);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     return st;
 }
 
@@ -598,7 +598,7 @@ icsoe_status icsoe_dir_capturist_claim_recover(icsoe_dir *d, const char *curp,
     }
 out:
     icsoe_capturist_clear(&c);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     return st;
 }
 
@@ -682,6 +682,6 @@ out:
     if (s.res != NULL)
         ldap_msgfree(s.res);
     free(filter);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     return st;
 }

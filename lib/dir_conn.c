@@ -38,12 +38,15 @@ void dir_call_begin(icsoe_dir *d, dir_call *call)
     call->masked = pthread_sigmask(SIG_BLOCK, &pipe_set, &call->oldmask) == 0;
 }
 
-void dir_call_end(icsoe_dir *d, dir_call *call)
+void dir_call_end(icsoe_dir *d, dir_call *call, icsoe_status st)
 {
     sigset_t pipe_set, pending;
     struct timespec zero = { 0, 0 };
 
-    (void)d;
+    /* Outcomes without a directory error (not found, exists...) still get
+     * a reason, so a log line never says "no error" for a failure. */
+    if (st != ICSOE_OK && d->reason[0] == '\0')
+        dir_reason(d, "%s", icsoe_status_name(st));
     if (!call->masked)
         return;
     sigemptyset(&pipe_set);
@@ -433,7 +436,7 @@ void icsoe_dir_close(icsoe_dir *d)
         dir_call_begin(d, &call);
         dir_drop(&d->svc);
         dir_drop(&d->auth);
-        dir_call_end(d, &call);
+        dir_call_end(d, &call, ICSOE_OK);
     }
     free(d->uris);
     free(d->capturists_dn);

@@ -179,7 +179,7 @@ icsoe_status icsoe_dir_contractor_add(icsoe_dir *d, const icsoe_contractor *c)
         st = rc == LDAP_ALREADY_EXISTS ? ICSOE_ERR_EXISTS : dir_map_rc(d, "contractor add", rc);
     if (st == ICSOE_OK)
         icsoe_log(d->lg, ICSOE_LOG_NOTICE, "icsoe_dir: contractor %s added", c->rfc);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     free((char *)a.dn);
     return st;
 }
@@ -215,7 +215,7 @@ icsoe_status icsoe_dir_contractor_get(icsoe_dir *d, const char *rfc, icsoe_contr
         return ICSOE_ERR_INVALID_INPUT;
     dir_call_begin(d, &call);
     st = contractor_get(d, rfc, out);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     return st;
 }
 
@@ -227,7 +227,7 @@ icsoe_status icsoe_dir_contractor_list(icsoe_dir *d, icsoe_contractor **out, siz
     dir_call_begin(d, &call);
     st = contractor_search(d, d->contractors_dn, LDAP_SCOPE_ONELEVEL,
                            "(objectClass=icsoeContractor)", out, n);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     return st;
 }
 
@@ -285,7 +285,7 @@ icsoe_status icsoe_dir_contractor_get_many(icsoe_dir *d, const char *const *rfcs
 
     dir_call_begin(d, &call);
     st = dir_contractor_get_many(d, rfcs, nrfc, out, n);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     return st;
 }
 
@@ -422,6 +422,6 @@ out:
     free(curps);
     free(dn);
     icsoe_contractor_clear(&c);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     return st;
 }

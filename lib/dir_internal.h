@@ -36,7 +36,7 @@ typedef struct dir_call {
 } dir_call;
 
 void dir_call_begin(icsoe_dir *d, dir_call *call);
-void dir_call_end(icsoe_dir *d, dir_call *call);
+void dir_call_end(icsoe_dir *d, dir_call *call, icsoe_status st);
 
 /* Milliseconds left before the deadline (<= 0 when it has passed). */
 long dir_remaining_ms(const icsoe_dir *d);

@@ -62,7 +62,7 @@ icsoe_status icsoe_dir_token_store(icsoe_dir *d, const char *curp,
     if (st == ICSOE_OK)
         icsoe_log(d->lg, ICSOE_LOG_INFO, "icsoe_dir: %s token stored for %s",
                   pv[0], curp);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     free((char *)m.dn);
     return st;
 }
@@ -138,7 +138,7 @@ icsoe_status icsoe_dir_token_lookup(icsoe_dir *d, const char *token, int purpose
         memset(out, 0, sizeof(*out));
     dir_call_begin(d, &call);
     st = find_token(d, token, purpose, &c, &dn, hash);
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     ldap_memfree(dn);
     if (st == ICSOE_OK && out != NULL)
         *out = c;
@@ -223,7 +223,7 @@ icsoe_status icsoe_dir_token_consume(icsoe_dir *d, const char *token, int purpos
     if (st == ICSOE_OK)
         icsoe_log(d->lg, ICSOE_LOG_NOTICE, "icsoe_dir: capturist %s set a password (%s link)",
                   c.curp, purpose_name(c.token_purpose) ? purpose_name(c.token_purpose) : "?");
-    dir_call_end(d, &call);
+    dir_call_end(d, &call, st);
     ldap_memfree(dn);
     if (st == ICSOE_OK && out != NULL)
         *out = c;
