@@ -13,6 +13,7 @@ import subprocess
 import time
 import urllib.parse
 
+import html5lib
 import pytest
 import requests
 
@@ -89,12 +90,21 @@ class Site:
         self.apache = apache
         self.s = requests.Session()
 
+    @staticmethod
+    def _checked(r):
+        if r.headers.get("Content-Type", "").startswith("text/html"):
+            check_html(r.text)
+            if r.status_code != 303:
+                assert_valid_page(r.text)
+        return r
+
     def get(self, path, **kw):
-        return self.s.get(self.apache.url(path), allow_redirects=False, timeout=20, **kw)
+        return self._checked(self.s.get(self.apache.url(path), allow_redirects=False,
+                                        timeout=20, **kw))
 
     def post(self, path, data, **kw):
-        return self.s.post(self.apache.url(path), data=data, allow_redirects=False,
-                           timeout=20, **kw)
+        return self._checked(self.s.post(self.apache.url(path), data=data,
+                                         allow_redirects=False, timeout=20, **kw))
 
     def form(self, path):
         r = self.get(path)
@@ -169,14 +179,24 @@ def assert_security_headers(r):
     assert "default-src 'none'" in csp and "script-src" not in csp
 
 
-def assert_valid_page(html):
+def check_html(html):
+    """What every HTML answer of the module must be: HTML5 that parses
+    without a single error, Spanish, no inline style or script (the CSP
+    forbids them), unique ids, every label bound to an input."""
+    html5lib.HTMLParser(strict=True).parse(html)
     assert html.startswith("<!DOCTYPE html>")
     assert '<html lang="es-MX">' in html
-    assert 'name="viewport"' in html
     assert "style=" not in html and "<script" not in html
-    # every label names an existing input
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), ids
     for target in re.findall(r'<label[^>]* for="([^"]+)"', html):
         assert re.search(rf'<input[^>]* id="{re.escape(target)}"', html), target
+
+
+def assert_valid_page(html):
+    check_html(html)
+    assert 'name="viewport"' in html
+    assert 'href="/icsoe/icsoe.css"' in html
 
 
 def capturist(env, curp):
@@ -563,7 +583,9 @@ def test_template_override(env, apache):
     tdir = env.tmp / "pages"
     tdir.mkdir()
     (tdir / "login.html").write_text(
-        "<!DOCTYPE html><html lang=\"es-MX\"><title>propia</title>"
+        "<!DOCTYPE html><html lang=\"es-MX\"><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width\"><title>propia</title>"
+        "<link rel=\"stylesheet\" href=\"{{css_url}}\">"
         "<p>PÁGINA PROPIA {{site_name}}</p>{{&message_html}}"
         "<form method=\"post\" action=\"{{action}}\"><input type=\"hidden\" name=\"csrf\" "
         "value=\"{{csrf}}\"><input name=\"r\" value=\"{{return_path}}\"></form></html>\n")
