@@ -1,9 +1,10 @@
 """mod_icsoe's pages (issue 5 and the selection of issue 6) in a real
 apache2 with the built module, a real slapd and a real SMTP sink.
 
-Accounts are created as the rootdn (harness.pam helpers) and activation
-links are issued and mailed through libicsoe (maildrv issue ... mail), the
-same code icsoectl uses."""
+The happy path starts with "icsoectl contractor add" and "icsoectl
+capturist add" (which mails the activation link); other tests create
+accounts as the rootdn (harness.pam helpers) and issue links through
+libicsoe (maildrv issue ... mail), the code icsoectl uses."""
 import datetime
 import hashlib
 import os
@@ -142,6 +143,13 @@ def maildrv(env, *args):
     return r.stdout
 
 
+def icsoectl(env, *args):
+    r = subprocess.run([util.built("tools/icsoectl"), "-c", env.conf.path, *args],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
 def new_pending(env, curp=CURP_A, contractors=()):
     """A pending capturist (no password) and its activation mail; returns
     the link."""
@@ -207,7 +215,13 @@ def capturist(env, curp):
 # ---------------------------------------------------------------- issue 5
 
 def test_happy_path_activation_login_home_logout(env):
-    link = new_pending(env)
+    rfc = make_rfc("SEA010101AB")
+    icsoectl(env, "contractor", "add", "--rfc", rfc, "--name", "Servicios del Altiplano SA")
+    icsoectl(env, "capturist", "add", "--curp", CURP_A, "--name", NAME_A,
+             "--email", f"{CURP_A.lower()}@example.test", "--contractor", rfc)
+    msgs = env.smtp.wait_for(1)
+    link = env.smtp.links(msgs[0])[0]
+    assert capturist(env, CURP_A)["icsoeStatus"] == ["pending"]
     env.smtp.clear()
     site = Site(env.apache)
 
