@@ -751,3 +751,23 @@ def test_select_requires_session(env):
     r = requests.post(env.apache.url(SELECT), data={"step": "continuar"},
                       allow_redirects=False, timeout=20)
     assert r.status_code == 303
+
+
+def test_module_pages_refuse_a_logged_out_copy_at_once(env, apache):
+    """Home and selection revalidate on every request, whatever
+    ICSOERevalidateInterval says: a copy of a logged-out cookie gets nothing
+    there even within the interval."""
+    rfc = make_rfc("SEA010101AB")
+    add_contractor(env.slapd, rfc, "Servicios del Altiplano SA")
+    new_active(env, contractors=[rfc])
+    a = apache(icsoe_conf_path=env.conf.path, revalidate=3600)
+    site = Site(a)
+    assert site.login(CURP_A, GOOD_PW).status_code == 303
+    copy = Site(a)
+    copy.s.cookies.set(COOKIE, site.cookie(), domain="127.0.0.1", path="/")
+    assert copy.get(SELECT).status_code == 200
+    r = site.post(LOGOUT, {"csrf": csrf_of(site.get(HOME).text)})
+    assert "Sesión cerrada" in r.text
+    for path in (HOME, SELECT):
+        r = copy.get(path)
+        assert r.status_code == 303 and r.headers["Location"].startswith(LOGIN), path
