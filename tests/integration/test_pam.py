@@ -383,6 +383,21 @@ def test_expired_without_grace_is_refused_with_a_reason(pam):
     assert pam.slapd.get(pam.slapd.capturist_dn(EXPIRING), ["pwdChangedTime"])
 
 
+def test_expiry_warning(pam):
+    """ppolicy's timeBeforeExpiration reaches the user from the account step."""
+    pam.slapd.set_policy(pwdMaxAge=3600, pwdExpireWarning=7200)
+    add_capturist(pam.slapd, EXPIRING, PW, contractors=[RFC1])
+    r = pam.pamdrv(EXPIRING, "auth", "acct", answers=[PW])
+    assert r.codes == ["PAM_SUCCESS", "PAM_SUCCESS"], r.stdout + r.stderr
+    assert r.infos == ["Tu contraseña vence en 1 día."]
+
+
+def test_silent_flag_shows_nothing(pam):
+    r = pam.pamdrv(LOCKED, "auth", answers=[PW], silent=True)
+    assert r.code("auth") == "PAM_PERM_DENIED"
+    assert r.errors == [] and r.infos == []
+
+
 # ----------------------------------------------------------- availability
 
 def test_ldap_down_then_back(pam):
