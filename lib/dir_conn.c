@@ -120,6 +120,20 @@ icsoe_status dir_map_rc(icsoe_dir *d, const char *what, int rc)
 
 /* ---- handles ---- */
 
+/* libldap's extra words about the last failure (e.g. the TLS certificate
+ * error), as " (...)" or "". */
+static const char *dir_diag(LDAP *ld, char *buf, size_t len)
+{
+    char *msg = NULL;
+
+    buf[0] = '\0';
+    if (ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) == LDAP_OPT_SUCCESS &&
+        msg != NULL && msg[0] != '\0' && msg[0] != '(') /* "(unknown error code)" */
+        snprintf(buf, len, " (%s)", msg);
+    ldap_memfree(msg);
+    return buf;
+}
+
 static int tls_reqcert_value(icsoe_tls_reqcert r)
 {
     switch (r) {
@@ -173,7 +187,12 @@ static icsoe_status dir_starttls(icsoe_dir *d, LDAP *ld)
                   d->uris, ldap_err2string(rc));
         return ICSOE_OK;
     }
-    dir_reason(d, "StartTLS: %s: %s", d->uris, ldap_err2string(rc));
+    {
+        char diag[256];
+
+        dir_reason(d, "StartTLS: %s: %s%s", d->uris, ldap_err2string(rc),
+                   dir_diag(ld, diag, sizeof(diag)));
+    }
     return dir_conn_lost(rc) ? ICSOE_ERR_UNAVAILABLE : ICSOE_ERR_INTERNAL;
 }
 
@@ -240,8 +259,10 @@ static icsoe_status dir_svc_connect(icsoe_dir *d)
     cred.bv_len = strlen(d->conf->bindpw);
     rc = ldap_sasl_bind_s(ld, d->conf->binddn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
     if (rc != LDAP_SUCCESS) {
-        dir_reason(d, "service bind as %s at %s: %s", d->conf->binddn, d->uris,
-                   ldap_err2string(rc));
+        char diag[256];
+
+        dir_reason(d, "service bind as %s at %s: %s%s", d->conf->binddn, d->uris,
+                   ldap_err2string(rc), dir_diag(ld, diag, sizeof(diag)));
         ldap_unbind_ext_s(ld, NULL, NULL);
         icsoe_log(d->lg, ICSOE_LOG_ERR, "icsoe_dir: %s", d->reason);
         return dir_conn_lost(rc) ? ICSOE_ERR_UNAVAILABLE : ICSOE_ERR_INTERNAL;

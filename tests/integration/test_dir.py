@@ -463,3 +463,35 @@ olcRootDN: cn=admin,{base}
     expected = [r.replace("@BASE@", base) for r in _acl_rules_conf()]
     assert [" ".join(a.split()) for a in acl[-len(expected):]] == \
         [" ".join(e.split()) for e in expected]
+
+
+# ---- TLS (per-handle options: tls_cacertfile, tls_reqcert, ldap_starttls) ----
+
+@pytest.fixture
+def tls_slapd(tmp_path):
+    s = Slapd(tmp_path / "tls-slapd", tls=True)
+    s.start()
+    yield s
+    s.stop()
+
+
+def test_tls_ldaps_and_starttls(tmp_path, tls_slapd):
+    s = tls_slapd
+    conf = IcsoeConf(tmp_path / "etc", s, uri=s.ldaps_uri, tls_cacertfile=s.cacert)
+    make_active(conf)
+    ok(dirdrv.run(conf, "verify", CURP, input=PW + "\n"))
+    # StartTLS on ldap://, required
+    conf.write(uri=s.uri, ldap_starttls="required")
+    ok(dirdrv.run(conf, "verify", CURP, input=PW + "\n"))
+    assert "STARTTLS" in s.child.read_log()
+    # a certificate nobody vouches for is refused (fail closed, quickly)
+    conf.write(uri=s.ldaps_uri, ldap_starttls=None, tls_cacertfile=None, timeout="2")
+    for args in (("verify", CURP), ("capturist-get", CURP)):
+        r = dirdrv.run(conf, *args, input=PW + "\n")
+        assert r.status in ("unavailable", "internal_error"), r.stdout
+        assert r.elapsed < 4
+    conf.write(uri=s.uri, ldap_starttls="required")
+    assert dirdrv.run(conf, "capturist-get", CURP).status in ("unavailable", "internal_error")
+    # ... unless checking is explicitly switched off
+    conf.write(uri=s.ldaps_uri, ldap_starttls=None, tls_reqcert="never")
+    ok(dirdrv.run(conf, "verify", CURP, input=PW + "\n"))

@@ -75,8 +75,28 @@ def _decode(entry):
     return out
 
 
+def make_tls_files(d):
+    """A throw-away CA and a server certificate for 127.0.0.1 (EC keys, so
+    it takes a few milliseconds).  Returns (ca, cert, key) paths."""
+    ca, cakey = os.path.join(d, "ca.pem"), os.path.join(d, "ca.key")
+    cert, key = os.path.join(d, "server.pem"), os.path.join(d, "server.key")
+    csr, ext = os.path.join(d, "server.csr"), os.path.join(d, "server.ext")
+
+    def ossl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", cakey, "-out", ca, "-days", "2", "-subj", "/CN=ICSOE test CA")
+    ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    ossl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", cakey, "-CAcreateserial",
+         "-out", cert, "-days", "2", "-extfile", ext)
+    return ca, cert, key
+
+
 class Slapd:
-    def __init__(self, workdir, base=BASE):
+    def __init__(self, workdir, base=BASE, tls=False):
         self.workdir = os.fspath(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.base = base
@@ -95,6 +115,12 @@ class Slapd:
         self.child = None
         self._root = None
         self._loaded = False
+        # tls=True: also ldaps:// on ldaps_port, StartTLS on the ldap:// port,
+        # certificate for 127.0.0.1 signed by the CA in cacert.
+        self.tls = tls
+        self.ldaps_port = util.free_port() if tls else None
+        self.ldaps_uri = f"ldaps://127.0.0.1:{self.ldaps_port}" if tls else None
+        self.cacert = None
 
     # ---- configuration ----
     def _write_files(self):
@@ -105,8 +131,13 @@ class Slapd:
             f.write(acl)
         with open(os.path.join(self.workdir, "db.conf"), "w") as f:
             f.write(dbconf)
+        tlsconf = ""
+        if self.tls:
+            self.cacert, cert, key = make_tls_files(self.workdir)
+            tlsconf = (f"TLSCACertificateFile {self.cacert}\n"
+                       f"TLSCertificateFile {cert}\nTLSCertificateKeyFile {key}\n")
         conf = f"""\
-include {STOCK_SCHEMA}/core.schema
+{tlsconf}include {STOCK_SCHEMA}/core.schema
 include {STOCK_SCHEMA}/cosine.schema
 include {STOCK_SCHEMA}/inetorgperson.schema
 include {util.src("schema/icsoe.schema")}
@@ -146,7 +177,8 @@ include {self.workdir}/db.conf
         if first:
             self._write_files()
             self._slaptest()
-        self.child = util.Child([SLAPD, "-d", "stats", "-h", f"{self.uri}/",
+        urls = f"{self.uri}/" + (f" {self.ldaps_uri}/" if self.tls else "")
+        self.child = util.Child([SLAPD, "-d", "stats", "-h", urls,
                                  "-f", self.conf_path], self.logpath)
         util.wait_until(self._can_bind, timeout=10, what=f"slapd on {self.uri}")
         if first:
