@@ -16,17 +16,6 @@
 #include "mod_icsoe.h"
 #include "secure.h"
 
-/* The page handlers and their templates come from the pages part of the
- * module.  Weak references keep the core loadable (and its hooks testable)
- * in a build that does not link them: a missing handler answers 404 and is
- * logged instead of making Apache refuse to load the module. */
-#pragma weak icsoe_handle_activate
-#pragma weak icsoe_handle_login
-#pragma weak icsoe_handle_recover
-#pragma weak icsoe_handle_home
-#pragma weak icsoe_handle_select
-#pragma weak icsoe_handle_logout
-
 typedef int (*icsoe_handler_fn)(request_rec *r);
 
 static const struct {
@@ -96,12 +85,6 @@ static int icsoe_handler(request_rec *r)
     for (i = 0; i < sizeof(icsoe_handlers) / sizeof(icsoe_handlers[0]); i++) {
         if (strcmp(r->handler, icsoe_handlers[i].name) != 0)
             continue;
-        if (!icsoe_handlers[i].fn) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ICSOE_LOGNO(0102)
-                          "handler %s is not built into this mod_icsoe",
-                          r->handler);
-            return HTTP_NOT_FOUND;
-        }
         return handler_result(r, icsoe_handlers[i].fn(r));
     }
     return DECLINED;

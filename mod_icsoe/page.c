@@ -10,10 +10,6 @@
 
 #include "mod_icsoe.h"
 
-/* The built-in set is linked from the pages part of the module; a build
- * without it still answers with the fallback error pages below. */
-#pragma weak icsoe_page_templates
-
 #define ICSOE_CSP "default-src 'none'; style-src 'self'; img-src 'self'; " \
                   "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 #define ICSOE_MAX_VARS 64
@@ -80,8 +76,6 @@ static tmpl_result find_template(request_rec *r, const char *name,
             return TMPL_FOUND;
         }
     }
-    if (!icsoe_page_templates)
-        return TMPL_MISSING;
     for (e = icsoe_page_templates; e->name; e++) {
         if (strcmp(e->name, file) == 0) {
             *text = e->data;
