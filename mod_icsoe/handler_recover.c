@@ -5,7 +5,9 @@
  * to the same password page as activation (icsoe-activate).
  *
  * The answer is the same page whatever happened, so the form cannot be
- * used to learn which CURPs exist or which email an account has.  The one
+ * used to learn which CURPs exist or which email an account has; the
+ * slow part (rate-limit record, token, SMTP) runs after the response is
+ * written, so the answer's timing does not tell either.  The one
  * exception is a directory that cannot be reached: 503, because then we
  * really do not know and the user should try again. */
 #include <string.h>
@@ -48,6 +50,7 @@ static int handle_get(request_rec *r)
 /* What happened, for the audit line only (the user never sees it). */
 typedef enum outcome {
     OUT_SENT = 0,
+    OUT_QUEUED,
     OUT_BAD_CURP,
     OUT_NO_ACCOUNT,
     OUT_NOT_ACTIVE,
@@ -62,6 +65,7 @@ static const char *outcome_name(outcome o)
 {
     switch (o) {
     case OUT_SENT: return "sent";
+    case OUT_QUEUED: return "queued";
     case OUT_BAD_CURP: return "malformed-curp";
     case OUT_NO_ACCOUNT: return "no-account";
     case OUT_NOT_ACTIVE: return "not-active";
@@ -73,38 +77,75 @@ static const char *outcome_name(outcome o)
     }
 }
 
-/* Issue and mail the reset link for c when everything matches. */
-static outcome try_send(request_rec *r, icsoe_dir *d, const icsoe_capturist *c,
-                        const char *email)
+/* A matching account: the reset link is issued and mailed after the
+ * response has gone out (in a request-pool cleanup, which runs once the
+ * response is written), so the time the page takes does not tell whether
+ * the data matched. */
+typedef struct pending_mail {
+    request_rec *r;
+    icsoe_dir *d;           /* reserved for r until after this runs */
+    icsoe_capturist c;
+} pending_mail;
+
+static outcome claim_and_send(pending_mail *pm)
 {
-    const icsoe_conf *conf = icsoe_srv(r)->conf;
+    const icsoe_conf *conf = icsoe_srv(pm->r)->conf;
     char err[256] = "";
     icsoe_status st;
+
+    st = icsoe_dir_capturist_claim_recover(pm->d, pm->c.curp, time(NULL),
+                                           conf->recover_interval);
+    if (st == ICSOE_ERR_EXISTS)
+        return OUT_RATE_LIMITED;
+    if (st != ICSOE_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, pm->r, ICSOE_LOGNO(1303)
+                      "icsoe recover: recovery of %s not recorded: %s: %s",
+                      pm->c.curp, icsoe_status_name(st), icsoe_dir_reason(pm->d));
+        return st == ICSOE_ERR_UNAVAILABLE ? OUT_UNAVAILABLE : OUT_ERROR;
+    }
+    st = icsoe_account_issue_link(pm->d, conf, &pm->c, ICSOE_TOKEN_RESET, 1,
+                                  NULL, 0, err, sizeof(err));
+    if (st != ICSOE_OK) {
+        /* The page already said the same words; the sysadmin sees why. */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, pm->r, ICSOE_LOGNO(1301)
+                      "icsoe recover: reset link for %s not sent: %s: %s",
+                      pm->c.curp, icsoe_status_name(st), err);
+        return OUT_MAIL_FAILED;
+    }
+    return OUT_SENT;
+}
+
+static apr_status_t send_after_response(void *data)
+{
+    pending_mail *pm = data;
+    outcome o = claim_and_send(pm);
+
+    icsoe_audit(pm->r, o == OUT_SENT ? "recover-sent" : "recover-ignored",
+                pm->c.curp, outcome_name(o));
+    icsoe_capturist_clear(&pm->c);
+    return APR_SUCCESS;
+}
+
+/* OUT_QUEUED when c is active and email is its address; *c then belongs to
+ * the queued mail. */
+static outcome check_and_queue(request_rec *r, icsoe_dir *d, icsoe_capturist *c,
+                               const char *email)
+{
+    pending_mail *pm;
 
     if (c->status != ICSOE_CAPTURIST_ACTIVE)
         return OUT_NOT_ACTIVE;
     /* Addresses are ASCII (icsoe_email_valid); compare case-insensitively. */
     if (email == NULL || c->email == NULL || strcasecmp(email, c->email) != 0)
         return OUT_EMAIL_MISMATCH;
-    st = icsoe_dir_capturist_claim_recover(d, c->curp, time(NULL),
-                                           conf->recover_interval);
-    if (st == ICSOE_ERR_EXISTS)
-        return OUT_RATE_LIMITED;
-    if (st == ICSOE_ERR_UNAVAILABLE)
-        return OUT_UNAVAILABLE;
-    if (st != ICSOE_OK)
-        return OUT_ERROR;
-    st = icsoe_account_issue_link(d, conf, c, ICSOE_TOKEN_RESET, 1, NULL, 0,
-                                  err, sizeof(err));
-    if (st != ICSOE_OK) {
-        /* The page still says the same: a failure here must not reveal
-         * that the data matched.  The sysadmin sees why. */
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ICSOE_LOGNO(1301)
-                      "icsoe recover: reset link for %s not sent: %s: %s",
-                      c->curp, icsoe_status_name(st), err);
-        return OUT_MAIL_FAILED;
-    }
-    return OUT_SENT;
+    pm = apr_pcalloc(r->pool, sizeof(*pm));
+    pm->r = r;
+    pm->d = d;
+    pm->c = *c;
+    memset(c, 0, sizeof(*c));
+    apr_pool_cleanup_register(r->pool, pm, send_after_response,
+                              apr_pool_cleanup_null);
+    return OUT_QUEUED;
 }
 
 static outcome recover(request_rec *r, const char *curp_field,
@@ -131,7 +172,7 @@ static outcome recover(request_rec *r, const char *curp_field,
     else if (st != ICSOE_OK)
         o = OUT_ERROR;
     else
-        o = try_send(r, d, &c, email);
+        o = check_and_queue(r, d, &c, email);
     if (o == OUT_UNAVAILABLE)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ICSOE_LOGNO(1302)
                       "icsoe recover: directory unavailable: %s",
@@ -157,8 +198,10 @@ static int handle_post(request_rec *r)
     curp_field = icsoe_pg_field(r, f, "curp", CURP_FIELD_MAX);
     o = recover(r, curp_field, icsoe_pg_field(r, f, "email", ICSOE_EMAIL_MAX),
                 curp);
-    icsoe_audit(r, o == OUT_SENT ? "recover-sent" : "recover-ignored",
-                curp[0] != '\0' ? curp : NULL, outcome_name(o));
+    /* A queued mail is audited once it is sent (after the response). */
+    if (o != OUT_QUEUED)
+        icsoe_audit(r, "recover-ignored", curp[0] != '\0' ? curp : NULL,
+                    outcome_name(o));
     if (o == OUT_UNAVAILABLE)
         rv = icsoe_pg_fail(r, HTTP_SERVICE_UNAVAILABLE);
     else

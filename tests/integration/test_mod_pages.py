@@ -771,3 +771,49 @@ def test_module_pages_refuse_a_logged_out_copy_at_once(env, apache):
     for path in (HOME, SELECT):
         r = copy.get(path)
         assert r.status_code == 303 and r.headers["Location"].startswith(LOGIN), path
+
+
+def test_recovery_answers_before_the_mail_is_sent(env, apache):
+    """The slow part of a matching request (token, SMTP) runs after the
+    response: with an SMTP server that never answers, the page still comes
+    back at once, like for an unknown CURP."""
+    import socket
+    import threading
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        silent.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(silent.accept()[0])
+            except OSError:
+                pass
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    try:
+        new_active(env)
+        env.conf.write(smtp_url=f"smtp://127.0.0.1:{silent.getsockname()[1]}",
+                       smtp_timeout="4")
+        a = apache(icsoe_conf_path=env.conf.path)
+        site = Site(a)
+        timings = {}
+        for label, curp in (("unknown", CURP_UNKNOWN), ("match", CURP_A)):
+            _, csrf = site.form(RECOVER)
+            t0 = time.monotonic()
+            r = site.post(RECOVER, {"csrf": csrf, "curp": curp,
+                                    "email": f"{CURP_A.lower()}@example.test"})
+            timings[label] = time.monotonic() - t0
+            assert r.status_code == 200 and "Si los datos coinciden" in r.text
+        assert timings["match"] < 2.0, timings
+        a.wait_log(f"event=recover-ignored curp={CURP_A} client=127.0.0.1 detail=mail-failed",
+                   timeout=15)
+    finally:
+        stop.set()
+        t.join()
+        for c in held:
+            c.close()
+        silent.close()
