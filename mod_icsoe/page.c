@@ -282,8 +282,9 @@ int icsoe_handle_css(request_rec *r)
         return HTTP_NOT_FOUND;
     r->status = HTTP_OK;
     ap_set_content_type(r, "text/css; charset=utf-8");
-    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=3600");
-    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    icsoe_security_headers(r);
+    /* the one response that may be cached: it is the same for everybody */
+    apr_table_setn(r->err_headers_out, "Cache-Control", "public, max-age=3600");
     ap_set_content_length(r, (apr_off_t)len);
     if (!r->header_only)
         ap_rwrite(text, (int)len, r);

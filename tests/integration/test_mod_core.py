@@ -204,8 +204,37 @@ def test_stylesheet_is_served_with_its_type(apache):
     r = get(a, "/icsoe/icsoe.css")
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/css")
-    assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert "{" in r.text
+    # the security headers too, but cacheable: it is the same for everybody
+    for k, v in SECURITY_HEADERS.items():
+        if k != "Cache-Control":
+            assert r.headers[k] == v
+    assert r.headers["Cache-Control"] == "public, max-age=3600"
+
+
+def test_vhosts_inherit_and_override_directives(apache):
+    a = protected_apache(apache, conf_snippet=PROTECTED + """
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName otro.test
+    ICSOELoginURL /otro/entrar
+    ICSOESessionCookie otra_sesion
+    ICSOEHeaderPrefix X-Otro-
+</VirtualHost>
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName igual.test
+</VirtualHost>
+""")
+    r = get(a, "/app/", headers={**BROWSER, "Host": "otro.test"})
+    assert r.headers["Location"] == "/otro/entrar?r=%2fapp%2f"
+    r = get(a, "/app/", headers={**BROWSER, "Host": "igual.test"})
+    assert r.headers["Location"] == "/icsoe/ingresar?r=%2fapp%2f"
+    # its own cookie name; the key list is inherited from the main server
+    c = ha.seal(a.key_files, "otro.test", curp=CURP, name="X")
+    assert get(a, "/app/", c, {**BROWSER, "Host": "otro.test"}).status_code == 303
+    assert get(a, "/app/", c, {**BROWSER, "Host": "otro.test"},
+               name="otra_sesion").status_code == 200
+    r = get(a, "/icsoe/ingresar", headers={**BROWSER, "Host": "otro.test"})
+    assert r.headers["Set-Cookie"].startswith("otra_sesion=")
 
 
 def test_login_page_sets_a_pre_session_cookie_with_the_right_attributes(apache):
