@@ -431,23 +431,26 @@ static int do_acct_mgmt(icsoe_pam *p)
     st = icsoe_dir_capturist_get(p->dir, p->curp, &c);
     switch (st) {
     case ICSOE_OK:
+        rc = account_status(p, &c);
+        if (rc == PAM_SUCCESS)
+            rc = account_password_state(p);
         break;
     case ICSOE_ERR_NOT_FOUND:
         plog(p, ICSOE_LOG_NOTICE, "account: %s: no such capturist", p->curp);
-        return PAM_USER_UNKNOWN;
+        rc = PAM_USER_UNKNOWN;
+        break;
     case ICSOE_ERR_UNAVAILABLE:
         icsoe_conv_error(p->pamh, p->flags, MSG_UNAVAILABLE);
         plog(p, ICSOE_LOG_ERR, "account: directory unavailable: %s",
              icsoe_dir_reason(p->dir));
-        return PAM_AUTHINFO_UNAVAIL;
+        rc = PAM_AUTHINFO_UNAVAIL;
+        break;
     default:
         plog(p, ICSOE_LOG_ERR, "account: %s: %s (%s)", p->curp,
              icsoe_status_name(st), icsoe_dir_reason(p->dir));
-        return PAM_SYSTEM_ERR;
+        rc = PAM_SYSTEM_ERR;
+        break;
     }
-    rc = account_status(p, &c);
-    if (rc == PAM_SUCCESS)
-        rc = account_password_state(p);
     icsoe_capturist_clear(&c);
     return rc;
 }
