@@ -12,6 +12,7 @@ include $(srcdir)/tests/integration/mail.mk
 include $(srcdir)/tests/integration/pam.mk
 include $(srcdir)/tests/integration/ctl.mk
 include $(srcdir)/tests/integration/apache.mk
+include $(srcdir)/tests/fuzz/fuzz.mk
 
 EXTRA_DIST += tests/integration tests/e2e tests/fuzz
 
