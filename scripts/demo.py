@@ -1,0 +1,371 @@
+#!/usr/bin/python3
+"""The ICSOE demo: the whole capturist flow on 127.0.0.1 (run by scripts/demo,
+which installs the packages and builds first).
+
+    scripts/demo [--state DIR] [--port N]   start, print where to go, run
+                                            until Ctrl-C (or --stop)
+    scripts/demo --check [--state DIR]      start, check that every service
+                                            answers, stop (for scripts/test)
+    scripts/demo --stop [--state DIR]       stop a demo started with DIR
+
+Servers come from the integration test harness (tests/integration/harness):
+a private slapd with schema/ and a ppolicy, an SMTP sink storing mail in a
+Maildir (copied as .eml/.html by scripts/demo_mail.py), the sample app of
+examples/backend, apache2 with the built mod_icsoe and conf/apache2/icsoe.conf,
+and a PAM service directory for pamtester under pam_wrapper.  Each runs in
+the foreground as a child of this process, in its own process group, and is
+stopped when this process ends (Ctrl-C, SIGTERM from --stop, or an error).
+The state directory (default ./_demo in the source tree) is wiped at start.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.environ.setdefault("ICSOE_SRCDIR", TOP)
+os.environ.setdefault("ICSOE_BUILDDIR", os.path.join(TOP, "_build"))
+sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
+sys.path.insert(0, os.path.join(TOP, "scripts"))
+
+import demo_site  # noqa: E402
+from demo_mail import MailExporter  # noqa: E402
+
+PIDFILE = "demo.pid"       # this process
+CHILDREN = "children.json"  # every server started: pid and program
+
+
+class Stop(Exception):
+    """SIGTERM/SIGINT: leave the main loop and stop everything."""
+
+
+def _on_signal(signum, frame):
+    raise Stop(signal.Signals(signum).name)
+
+
+# ---- processes we started ------------------------------------------------
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return None
+
+
+def _running(pid):
+    """True while pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _is(pid, program):
+    """pid still runs `program` (guards against a reused pid)."""
+    argv = _cmdline(pid)
+    return bool(argv) and _running(pid) and any(
+        a.decode("utf-8", "replace").endswith(program) for a in argv[:2])
+
+
+def _wait_gone(pids, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(_running(p) for p in pids):
+            return True
+        time.sleep(0.05)
+    return not any(_running(p) for p in pids)
+
+
+def stop_demo(state, quiet=False):
+    """Stop the demo running with this state directory: SIGTERM to its
+    main process (which stops its servers); then any server it left behind
+    (if it was killed with SIGKILL) by process group.  Returns True when
+    something was running."""
+    found = False
+    pidfile = os.path.join(state, PIDFILE)
+    try:
+        pid = int(open(pidfile).read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pid = None
+    if pid and pid != os.getpid() and _is(pid, "demo.py"):
+        found = True
+        os.kill(pid, signal.SIGTERM)
+        if not _wait_gone([pid], 40):
+            os.kill(pid, signal.SIGKILL)
+            _wait_gone([pid], 5)
+    try:
+        children = json.load(open(os.path.join(state, CHILDREN)))
+    except (OSError, ValueError):
+        children = []
+    left = [c["pid"] for c in children if _is(c["pid"], c["program"])]
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for p in left:
+            found = True
+            try:
+                os.killpg(p, sig)
+            except ProcessLookupError:
+                pass
+        if _wait_gone(left, 15):
+            break
+    for name in (PIDFILE, CHILDREN):
+        try:
+            os.unlink(os.path.join(state, name))
+        except FileNotFoundError:
+            pass
+    if not quiet:
+        print("demo stopped" if found else f"no demo running with state {state}")
+    return found
+
+
+# ---- the demo ------------------------------------------------------------
+
+class Demo:
+    def __init__(self, state, port=None):
+        self.state = state
+        self.port = port
+        self.servers = []       # (name, object with .stop()), start order
+        self.children = []      # [{"pid", "program"}]
+        self.exporter = None
+        self.link = None
+
+    def _record(self, name, child):
+        self.children.append({"name": name, "pid": child.proc.pid,
+                              "program": os.path.basename(child.argv[0])})
+        tmp = os.path.join(self.state, CHILDREN + ".tmp")
+        with open(tmp, "w") as f:
+            json.dump(self.children, f)
+        os.replace(tmp, os.path.join(self.state, CHILDREN))
+
+    def _started(self, name, server, child):
+        self.servers.append((name, server))
+        self._record(name, child)
+
+    def start(self):
+        from harness.conf import IcsoeConf
+        from harness.slapd import Slapd
+        from harness.smtp import SmtpSink
+
+        s = self.state
+        self.slapd = Slapd(os.path.join(s, "slapd"))
+        self.slapd.start()
+        self._started("slapd", self.slapd, self.slapd.child)
+
+        self.smtp = SmtpSink(os.path.join(s, "smtp"))
+        self.smtp.start()
+        self._started("smtp", self.smtp, self.smtp.child)
+        self.mail_dir = os.path.join(s, "correo")
+        self.exporter = MailExporter(self.smtp, self.mail_dir).start()
+
+        self.backend = demo_site.Backend(os.path.join(s, "app"))
+        self.backend.start()
+        self._started("app", self.backend, self.backend.child)
+
+        self.conf = IcsoeConf(os.path.join(s, "etc"), self.slapd, self.smtp)
+        self.apache = demo_site.make_apache(os.path.join(s, "apache"), self.conf.path,
+                                            self.backend.port, port=self.port)
+        demo_site.point_links_at(self.conf, self.apache)
+
+        # the capturist is created the way a contractor's admin does it, and
+        # the activation email really goes through the SMTP sink
+        demo_site.add_sample_data(self.conf.path)
+        msgs = self.smtp.wait_for(1, timeout=15)
+        links = self.smtp.links(msgs[0])
+        if not links:
+            raise RuntimeError("no activation link in:\n" + self.smtp.text(msgs[0]))
+        self.link = links[0]
+        self.exporter.export_new()
+
+        self.apache.start()
+        self._started("apache2", self.apache, self.apache.child)
+
+        self.pam = demo_site.make_pam(os.path.join(s, "pam"), self.conf.path)
+
+    def stop(self):
+        if self.exporter is not None:
+            self.exporter.stop()
+            try:
+                self.exporter.export_new()
+            except OSError:
+                pass
+        for name, server in reversed(self.servers):
+            try:
+                server.stop()
+            except Exception as e:  # keep stopping the others
+                print(f"demo: stopping {name}: {e}", file=sys.stderr)
+        self.servers = []
+        left = [c for c in self.children if _running(c["pid"])]
+        for c in left:
+            try:
+                os.killpg(c["pid"], signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return [c["name"] for c in left]
+
+    # ---- what a person reads ----
+    def banner(self):
+        cap = demo_site.CAPTURIST
+        a = self.apache
+        pam_cmd = demo_site.pamtester_command(self.pam, cap.curp)
+        rows = "\n".join(f"      {c.rfc:<13}  {c.name}"
+                         + ("   <- asignado" if c.rfc in cap.contractors else "")
+                         for c in demo_site.CONTRACTORS)
+        ctl = os.path.join(os.environ["ICSOE_BUILDDIR"], "tools", "icsoectl")
+        return f"""
+ICSOE demo running on 127.0.0.1 (state: {self.state})
+
+  Contractors in the directory:
+{rows}
+  Capturist (pending until the password is created):
+      {cap.curp}  {cap.name} <{cap.email}>
+
+  1. Open the activation link from the email that was just sent:
+       {self.link}
+     then create a password (15+ characters), Aceptar, and log in with the
+     CURP as Usuario at {a.url(demo_site.LOGIN_PATH)}
+  2. The sample app (reached after choosing a contractor):
+       {a.url(demo_site.APP_PATH)}
+  3. Every email, as .eml and .html:
+       {self.mail_dir}/
+  4. Log in through PAM (type the password when asked):
+       {pam_cmd}
+
+  Admin CLI:  {ctl} -c {self.conf.path} capturist list
+  Logs:       {self.state}/apache/error.log, {self.state}/slapd/slapd.log
+
+  Stop: Ctrl-C here, or  scripts/demo --stop{'' if self.state == default_state() else ' --state ' + self.state}
+"""
+
+    def check(self):
+        """Each service answers as it should; returns a list of failures."""
+        import requests
+        from harness.apache import BROWSER
+        fails = []
+
+        def expect(what, cond, detail=""):
+            print(f"  {'ok  ' if cond else 'FAIL'} {what}")
+            if not cond:
+                fails.append(f"{what}: {detail}")
+
+        cap = demo_site.CAPTURIST
+        found = self.slapd.search("(objectClass=icsoeContractor)", ["icsoeRFC"])
+        expect("slapd: 3 contractors", len(found) == 3, found)
+        entry = self.slapd.get(self.slapd.capturist_dn(cap.curp), ["icsoeStatus"])
+        expect("slapd: capturist pending", entry and entry.get("icsoeStatus") == ["pending"],
+               entry)
+        files = sorted(os.listdir(self.mail_dir))
+        expect("smtp: activation email exported as .eml and .html",
+               any(f.endswith(".eml") for f in files)
+               and any(f.endswith(".html") for f in files), files)
+        html_copy = open(os.path.join(self.mail_dir, files[-1] if files[-1].endswith(".html")
+                                      else files[0]), encoding="utf-8").read() if files else ""
+        expect("smtp: the .html copy names the capturist", cap.name in html_copy)
+
+        a = self.apache
+        r = requests.get(a.url(demo_site.LOGIN_PATH), headers=BROWSER, timeout=20)
+        expect("apache: login page", r.status_code == 200 and "Ingresar" in r.text,
+               r.status_code)
+        r = requests.get(self.link, headers=BROWSER, timeout=20)
+        expect("apache: activation link shows the password form",
+               r.status_code == 200 and "Contraseña nueva" in r.text, r.status_code)
+        r = requests.get(a.url(demo_site.APP_PATH), headers=BROWSER, timeout=20,
+                         allow_redirects=False)
+        expect("apache: the app sends a browser without session to the login page",
+               r.status_code == 303
+               and r.headers.get("Location", "").startswith(demo_site.LOGIN_PATH),
+               (r.status_code, r.headers.get("Location")))
+        r = requests.get(f"http://127.0.0.1:{self.backend.port}/", timeout=20)
+        expect("app: sample backend answers", r.status_code == 200
+               and "Registro de informativa" in r.text, r.status_code)
+
+        # pending account: PAM refuses, through pam_icsoe (not a stack error)
+        r = demo_site.pamtester(self.pam, cap.curp, "no-es-la-contrasena")
+        out = r.stdout + r.stderr
+        expect("pam: pamtester reaches pam_icsoe (pending account refused)",
+               r.returncode != 0 and "Authentication failure" in out
+               and "unknown" not in out.lower(), out.strip()[-300:])
+        return fails
+
+
+def default_state():
+    return os.path.join(TOP, "_demo")
+
+
+def main():
+    ap = argparse.ArgumentParser(description="ICSOE demo on 127.0.0.1")
+    ap.add_argument("--state", default=default_state(),
+                    help="state directory, wiped at start (default: %(default)s)")
+    ap.add_argument("--port", type=int, default=None,
+                    help="Apache port on 127.0.0.1 (default: a free one)")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true",
+                      help="start, check every service, stop")
+    mode.add_argument("--stop", action="store_true",
+                      help="stop the demo running with --state")
+    args = ap.parse_args()
+    state = os.path.abspath(args.state)
+
+    if args.stop:
+        stop_demo(state)
+        return 0
+
+    # a previous demo with this state goes first; then a clean slate
+    if os.path.isdir(state):
+        if stop_demo(state, quiet=True):
+            print(f"demo: stopped the previous demo in {state}")
+        shutil.rmtree(state)
+    os.makedirs(state)
+    with open(os.path.join(state, PIDFILE), "w") as f:
+        f.write(f"{os.getpid()}\n")
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
+    demo = Demo(state, args.port)
+    status = 0
+    try:
+        print("demo: starting slapd, SMTP sink, sample app, apache2 ...", flush=True)
+        demo.start()
+        if args.check:
+            fails = demo.check()
+            status = 1 if fails else 0
+        else:
+            print(demo.banner(), flush=True)
+            while True:
+                for name, server in demo.servers:
+                    child = getattr(server, "child", None)
+                    if child is not None and not child.alive():
+                        raise RuntimeError(f"{name} exited; see its log under {state}")
+                time.sleep(0.5)
+    except Stop:
+        print("\ndemo: stopping ...", flush=True)
+    except Exception as e:
+        print(f"demo: error: {e}", file=sys.stderr)
+        status = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        killed = demo.stop()
+        left = [c for c in demo.children if _running(c["pid"])]
+        for name in (PIDFILE, CHILDREN):
+            try:
+                os.unlink(os.path.join(state, name))
+            except FileNotFoundError:
+                pass
+        if killed or left:
+            print(f"demo: had to kill {killed}; still running: {left}", file=sys.stderr)
+            status = 1
+        msg = "no process left" if not left else "PROCESSES LEFT"
+        if args.check:
+            print(f"demo check: {'ok' if status == 0 else 'FAILED'} ({msg})")
+        else:
+            print(f"demo: stopped ({msg})")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
