@@ -76,7 +76,7 @@ typedef struct icsoe_capturist {
     char *name;
     char *email;
     icsoe_capturist_status status;
-    char **contractors;     /* RFCs, sorted */
+    char **contractors;     /* RFCs, sorted; counted by ncontractors (no NULL needed) */
     size_t ncontractors;
     long long epoch;        /* bumped on logout, lock and password change */
     time_t token_expiry;    /* 0 when no token is pending */

@@ -294,7 +294,10 @@ static icsoe_status capturist_add(icsoe_dir *d, const icsoe_capturist *c)
     LDAPMod m_mail = { LDAP_MOD_ADD, "mail", { mail } };
     LDAPMod m_status = { LDAP_MOD_ADD, "icsoeStatus", { status } };
     LDAPMod m_epoch = { LDAP_MOD_ADD, "icsoeEpoch", { epoch } };
-    LDAPMod m_rfc = { LDAP_MOD_ADD, "icsoeContractorRFC", { c->contractors } };
+    /* libldap wants a NULL-terminated value list; the caller's array is
+     * counted (ncontractors), so terminate a copy of the pointers. */
+    char **rfcs = calloc(c->ncontractors + 1, sizeof(*rfcs));
+    LDAPMod m_rfc = { LDAP_MOD_ADD, "icsoeContractorRFC", { rfcs } };
     LDAPMod *mods[9];
     dir_add a;
     icsoe_status st;
@@ -312,10 +315,16 @@ static icsoe_status capturist_add(icsoe_dir *d, const icsoe_capturist *c)
     if (c->ncontractors > 0)
         mods[n++] = &m_rfc;
     mods[n] = NULL;
+    if (rfcs == NULL)
+        return ICSOE_ERR_INTERNAL;
+    for (size_t i = 0; i < c->ncontractors; i++)
+        rfcs[i] = c->contractors[i];
     a.dn = dir_capturist_dn(d, c->curp);
     a.mods = mods;
-    if (a.dn == NULL)
+    if (a.dn == NULL) {
+        free(rfcs);
         return ICSOE_ERR_INTERNAL;
+    }
     st = dir_svc_run(d, dir_add_op, &a, &rc);
     if (st == ICSOE_OK) {
         if (rc == LDAP_ALREADY_EXISTS)
@@ -326,6 +335,7 @@ static icsoe_status capturist_add(icsoe_dir *d, const icsoe_capturist *c)
     if (st == ICSOE_OK)
         icsoe_log(d->lg, ICSOE_LOG_NOTICE, "icsoe_dir: capturist %s added (pending)", c->curp);
     free((char *)a.dn);
+    free(rfcs);
     return st;
 }
 

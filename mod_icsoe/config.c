@@ -28,6 +28,12 @@
       "URL of the contractor selection page")                                  \
     X(home_url, "ICSOEHomeURL", ICSOE_DEFAULT_HOME_URL, check_url,             \
       "where \"Continuar\" lands after choosing a contractor")                 \
+    X(start_url, "ICSOEStartURL", ICSOE_DEFAULT_START_URL, check_url,          \
+      "the capturist's start page (icsoe-home), where a login lands")          \
+    X(recover_url, "ICSOERecoverURL", ICSOE_DEFAULT_RECOVER_URL, check_url,    \
+      "URL of the password recovery page")                                     \
+    X(logout_url, "ICSOELogoutURL", ICSOE_DEFAULT_LOGOUT_URL, check_url,       \
+      "URL of the logout handler")                                             \
     X(template_dir, "ICSOETemplateDir", NULL, check_dir,                       \
       "directory with page templates overriding the built-in ones")            \
     X(header_prefix, "ICSOEHeaderPrefix", ICSOE_DEFAULT_HEADER_PREFIX,         \

@@ -68,7 +68,6 @@ static icsoe_status lookup(request_rec *r, token_owner **op, const char *token)
 static int invalid_link(request_rec *r, const char *curp, const char *why)
 {
     icsoe_tvar vars[] = {
-        { "recover_url", ICSOE_RECOVER_URL },
     };
 
     icsoe_audit(r, "activation-failed", curp != NULL && curp[0] != '\0' ? curp : NULL,

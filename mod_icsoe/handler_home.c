@@ -35,7 +35,6 @@ int icsoe_handle_home(request_rec *r)
             { "contractor_name", s.contractor_name },
             { "contractor_html", contractor_html(r, &s) },
             { "csrf", icsoe_csrf_token(r, &s) },
-            { "logout_url", ICSOE_LOGOUT_URL },
         };
         rv = icsoe_render_page(r, HTTP_OK, "home", vars,
                                sizeof(vars) / sizeof(vars[0]));

@@ -62,7 +62,6 @@ static int show_form(request_rec *r, int status, const icsoe_session *s,
         { "csrf", icsoe_csrf_token(r, s) },
         { "return_path", return_path != NULL ? return_path : "" },
         { "message_html", message_html != NULL ? message_html : "" },
-        { "recover_url", ICSOE_RECOVER_URL },
     };
     return icsoe_render_page(r, status, "login", vars,
                              sizeof(vars) / sizeof(vars[0]));
@@ -173,7 +172,7 @@ static int login_ok(request_rec *r, const icsoe_capturist *c, const char *ret)
     if (rv != OK)
         return icsoe_pg_fail(r, rv);
     icsoe_audit(r, "login-ok", c->curp, NULL);
-    return icsoe_redirect_303(r, ret != NULL ? ret : icsoe_srv(r)->home_url);
+    return icsoe_redirect_303(r, ret != NULL ? ret : icsoe_srv(r)->start_url);
 }
 
 static int handle_post(request_rec *r)

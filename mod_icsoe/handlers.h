@@ -8,10 +8,6 @@
 
 #include "mod_icsoe.h"
 
-/* Pages without a directive of their own: DESIGN.md's default paths. */
-#define ICSOE_RECOVER_URL "/icsoe/recuperar"
-#define ICSOE_LOGOUT_URL "/icsoe/salir"
-
 /* Contractors shown per page on the selection page. */
 #define ICSOE_SELECT_PAGE_SIZE 20
 

@@ -63,6 +63,9 @@ extern module AP_MODULE_DECLARE_DATA icsoe_module;
 #define ICSOE_DEFAULT_LOGIN_URL "/icsoe/ingresar"
 #define ICSOE_DEFAULT_SELECT_URL "/icsoe/contratista"
 #define ICSOE_DEFAULT_HOME_URL "/icsoe/inicio"
+#define ICSOE_DEFAULT_START_URL "/icsoe/inicio"
+#define ICSOE_DEFAULT_RECOVER_URL "/icsoe/recuperar"
+#define ICSOE_DEFAULT_LOGOUT_URL "/icsoe/salir"
 #define ICSOE_DEFAULT_HEADER_PREFIX "X-ICSOE-"
 
 /* ---- server configuration (one per virtual host, merged) ----
@@ -80,6 +83,9 @@ typedef struct icsoe_srv_conf {
     const char *login_url;          /* ICSOELoginURL */
     const char *select_url;         /* ICSOESelectURL */
     const char *home_url;           /* ICSOEHomeURL */
+    const char *start_url;          /* ICSOEStartURL */
+    const char *recover_url;        /* ICSOERecoverURL */
+    const char *logout_url;         /* ICSOELogoutURL */
     const char *template_dir;       /* ICSOETemplateDir, NULL = built-in */
     const char *header_prefix;      /* ICSOEHeaderPrefix */
 
@@ -182,7 +188,8 @@ extern const struct icsoe_embedded icsoe_page_templates[];
  * render_page adds them (a handler's var of the same name wins):
  *   site_name   icsoe.conf site_name ("ICSOE" when unset)
  *   css_url     URL of the stylesheet ("/icsoe/icsoe.css")
- *   login_url, home_url, select_url   from the directives */
+ *   login_url, home_url, select_url, start_url, recover_url, logout_url
+ *                                     from the directives */
 #define ICSOE_CSS_URL "/icsoe/icsoe.css"
 
 /* Render template_name with vars (HTML-escaped), send it with status and

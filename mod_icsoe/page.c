@@ -115,6 +115,9 @@ static icsoe_tvar *page_vars(request_rec *r, const icsoe_tvar *vars, size_t n,
         {"login_url", sc->login_url},
         {"home_url", sc->home_url},
         {"select_url", sc->select_url},
+        {"start_url", sc->start_url},
+        {"recover_url", sc->recover_url},
+        {"logout_url", sc->logout_url},
     };
     size_t ncommon = sizeof(common) / sizeof(common[0]);
     icsoe_tvar *all = apr_palloc(r->pool, (n + ncommon) * sizeof(*all));
