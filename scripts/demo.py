@@ -278,12 +278,6 @@ ICSOE demo running on 127.0.0.1 (state: {self.state})
                r.status_code == 303
                and r.headers.get("Location", "").startswith(demo_site.LOGIN_PATH),
                (r.status_code, r.headers.get("Location")))
-        r = requests.get(a.url(demo_site.ENTRY_PATH), headers=BROWSER, timeout=20,
-                         allow_redirects=False)
-        expect("apache: /entrada (ICSOEHomeURL) wants a login too",
-               r.status_code == 303
-               and r.headers.get("Location", "").startswith(demo_site.LOGIN_PATH),
-               (r.status_code, r.headers.get("Location")))
         r = requests.get(f"http://127.0.0.1:{self.backend.port}/", timeout=20)
         expect("app: sample backend answers", r.status_code == 200
                and "Registro de informativa" in r.text, r.status_code)

@@ -50,7 +50,6 @@ CAPTURIST = Capturist("NURA900214MDFXMN03", "Ana Sofía Núñez Ramírez",
                       (CONTRACTORS[0].rfc, CONTRACTORS[1].rfc))
 
 APP_PATH = "/informativa/"
-ENTRY_PATH = "/entrada"
 HOME_PATH = "/icsoe/inicio"
 SELECT_PATH = "/icsoe/contratista"
 LOGIN_PATH = "/icsoe/ingresar"
@@ -58,23 +57,13 @@ ACTIVATE_PATH = "/icsoe/activar"
 PAM_SERVICE = "icsoe"
 
 # Added to the harness configuration (which already loads mod_icsoe with
-# conf/apache2/icsoe.conf).  ICSOEHomeURL is where both a login without a
-# return path and "Continuar" land; it points at /entrada, which sends a
-# capturist who has not chosen a contractor yet to the home page (seed step
-# 6) and one who has to the app (step 10), using the ICSOE_CONTRATISTA_RFC
-# variable mod_icsoe sets before mod_rewrite's per-directory rules run.
+# conf/apache2/icsoe.conf): "Continuar" lands in the downstream app
+# (ICSOEHomeURL, seed step 10); a login still lands on the start page
+# (ICSOEStartURL, default /icsoe/inicio, seed step 6).
 APP_SNIPPET = """
 # --- demo: the sample downstream app (examples/backend) ---
-ICSOEHomeURL @ENTRY@
-RedirectMatch 303 ^/$ @ENTRY@
-<Location @ENTRY@>
-    AuthType ICSOE
-    Require valid-user
-    RewriteEngine On
-    RewriteCond %{ENV:ICSOE_CONTRATISTA_RFC} ^$
-    RewriteRule ^ @HOME@ [R=303,L]
-    RewriteRule ^ @APP@ [R=303,L]
-</Location>
+ICSOEHomeURL @APP@
+RedirectMatch 303 ^/$ @APP@
 <Location @APP@>
     AuthType ICSOE
     Require icsoe-contratista
@@ -163,10 +152,10 @@ class Backend:
 def apache_kwargs(icsoe_conf_path, backend_port):
     """Arguments of harness.apache.Apache (or the "apache" fixture) for the
     module's pages plus the sample app."""
-    snippet = (APP_SNIPPET.replace("@APP@", APP_PATH).replace("@ENTRY@", ENTRY_PATH)
-               .replace("@HOME@", HOME_PATH).replace("@BACKEND@", str(backend_port)))
+    snippet = (APP_SNIPPET.replace("@APP@", APP_PATH)
+               .replace("@BACKEND@", str(backend_port)))
     return {"conf_snippet": snippet, "icsoe_conf_path": os.fspath(icsoe_conf_path),
-            "modules": ("proxy", "proxy_http", "rewrite")}
+            "modules": ("proxy", "proxy_http")}
 
 
 def make_apache(workdir, icsoe_conf_path, backend_port, port=None):
