@@ -36,6 +36,7 @@ from demo_mail import MailExporter  # noqa: E402
 
 PIDFILE = "demo.pid"       # this process
 CHILDREN = "children.json"  # every server started: pid and program
+MARKER = ".icsoe-demo"      # this folder is the demo's to wipe
 
 
 class Stop(Exception):
@@ -313,12 +314,20 @@ def main():
         stop_demo(state)
         return 0
 
-    # a previous demo with this state goes first; then a clean slate
-    if os.path.isdir(state):
+    # a previous demo with this state goes first; then a clean slate.  Only
+    # a folder the demo made (it has the marker) or an empty one is wiped:
+    # "--state ~" must not delete a home directory.
+    if os.path.isdir(state) and os.listdir(state):
+        if not os.path.exists(os.path.join(state, MARKER)):
+            print(f"demo: {state} is not empty and was not made by the demo; "
+                  "choose another --state", file=sys.stderr)
+            return 1
         if stop_demo(state, quiet=True):
             print(f"demo: stopped the previous demo in {state}")
         shutil.rmtree(state)
-    os.makedirs(state)
+    os.makedirs(state, exist_ok=True)
+    with open(os.path.join(state, MARKER), "w") as f:
+        f.write("state directory of scripts/demo: wiped at every start\n")
     with open(os.path.join(state, PIDFILE), "w") as f:
         f.write(f"{os.getpid()}\n")
 
