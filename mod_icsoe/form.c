@@ -166,6 +166,17 @@ int icsoe_check_post_origin(request_rec *r)
                                 ap_escape_logitem(r->pool, site), NULL));
         return HTTP_FORBIDDEN;
     }
+    /* Our pages send "Referrer-Policy: no-referrer", under which browsers
+     * send "Origin: null" even for a same-origin form.  "null" is accepted
+     * only together with "Sec-Fetch-Site: same-origin", which a page cannot
+     * forge; alone it is refused (sandboxed frames and data: URLs send it
+     * too).  The CSRF token is checked in any case. */
+    if (origin && strcmp(origin, "null") == 0) {
+        if (site && strcasecmp(site, "same-origin") == 0)
+            return OK;
+        icsoe_audit(r, "csrf-origin", NULL, "origin-null");
+        return HTTP_FORBIDDEN;
+    }
     if (origin && !origin_matches(r, origin)) {
         icsoe_audit(r, "csrf-origin", NULL, "origin");
         return HTTP_FORBIDDEN;

@@ -331,6 +331,24 @@ def test_cross_site_post_is_refused(apache):
     a.wait_log("event=csrf-origin")
 
 
+def test_origin_null_needs_same_origin_fetch_metadata(apache):
+    """Under our Referrer-Policy no-referrer, Chromium sends "Origin: null"
+    for a same-origin form.  It passes the origin check only with
+    Sec-Fetch-Site: same-origin (then the CSRF token decides); alone it is
+    refused."""
+    a = apache()
+    status, _, _ = raw_post(a, "/icsoe/ingresar", b"curp=X",
+                            headers={"Origin": "null"})
+    assert status == 403
+    a.wait_log("detail=origin-null")
+    status, _, _ = raw_post(a, "/icsoe/ingresar", b"curp=X&csrf=forged",
+                            headers={"Origin": "null",
+                                     "Sec-Fetch-Site": "same-origin"})
+    assert status == 403
+    a.wait_log("event=csrf-failed")
+    assert a.error_log().count("detail=origin-null") == 1
+
+
 # ---- session cookies ----
 
 def test_valid_session_passes(apache):
