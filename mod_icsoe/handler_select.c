@@ -134,7 +134,7 @@ static const char *row_html(request_rec *r, const icsoe_contractor *c,
     const char *rfc = icsoe_pg_esc(r, c->rfc);
 
     return apr_pstrcat(r->pool,
-        "<tr><td><input type=\"radio\" name=\"rfc\" id=\"", id,
+        "<tr><td class=\"choice\"><input type=\"radio\" name=\"rfc\" id=\"", id,
         "\" value=\"", rfc, "\" aria-describedby=\"", id, "-rfc\" required",
         strcmp(s->rfc, c->rfc) == 0 ? " checked" : "",
         "> <label class=\"inline\" for=\"", id, "\">Seleccionar</label></td>"

@@ -77,13 +77,19 @@ def make_handler(prefix):
                 f"</td></tr>" for s, label in FIELDS)
             self.send(f"""<!DOCTYPE html>
 <html lang="es-MX">
-<head><meta charset="utf-8"><title>Registro de informativa</title></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Registro de informativa</title>
+<link rel="stylesheet" href="/icsoe/icsoe.css"></head>
 <body>
+<main>
 <h1>Registro de informativa</h1>
 <p>Contratista: <strong>{html.escape(ident["Contratista-Nombre"] or "")}</strong></p>
 <table>
 {rows}
 </table>
+<p><a href="/icsoe/contratista">Cambiar contratista</a> ·
+<a href="/icsoe/inicio">Inicio (cerrar sesión)</a></p>
+</main>
 </body>
 </html>
 """, "text/html; charset=utf-8")

@@ -652,7 +652,7 @@ def test_select_flow_and_switch(env):
     # Siguiente → confirmation; Cancelar → back to the list
     r = site.post(SELECT, {"csrf": csrf, "step": "siguiente", "rfc": rfc1})
     assert r.status_code == 200
-    assert f"Elegiste al contratista {rfc1} — Peña &amp; Hijos, S.A. de C.V.. ¿Deseas continuar?" in r.text
+    assert f"<p>Elegiste al contratista {rfc1} — Peña &amp; Hijos, S.A. de C.V.</p>\n<p>¿Deseas continuar?</p>" in r.text
     assert "Continuar" in r.text and "Cancelar" in r.text
     assert r.text.count('name="csrf"') == 2
     r = site.post(SELECT, {"csrf": csrf, "step": "cancelar"})
