@@ -200,6 +200,13 @@ class LdapFaultProxy:
             _close(client)
             _close(up)
 
+    def drop_connections(self):
+        """Cut every relayed connection (slapd stays up, new ones work)."""
+        conns, self.conns = self.conns, []
+        for c, u in conns:
+            _close(c)
+            _close(u)
+
     def close(self):
         self.stopped = True
         _close(self.sock)
@@ -423,6 +430,43 @@ def test_slapd_killed_after_the_activation_modify(env):
     r = b.login(CURP_P, NEW_PASSWORD)
     assert r.status_code == 303, r.text[:500]
     assert_no_crash(env.a)
+
+
+def lose_the_activation_answer(env):
+    """Activate with the connection cut after slapd applied the Modify
+    (slapd itself stays up): the directory layer reconnects and retries."""
+    token = store_token(env.slapd, CURP_P)
+    b = Browser(env.a)
+    data = activation_post(b, token)
+    env.proxy.arm(lambda tag, dn: tag == OP_MODIFY, "mute")
+    fut = in_thread(b.post, ACTIVATE, data)
+    assert env.proxy.fired.wait(10)
+    util.wait_until(lambda: entry(env.slapd, CURP_P)["icsoeStatus"] == ["active"], 5,
+                    "the Modify applied")
+    env.proxy.drop_connections()
+    return b, fut.result(timeout=30)
+
+
+def test_activation_answer_lost_with_slapd_up_leaves_a_consistent_account(env):
+    b, r = lose_the_activation_answer(env)
+    assert r.status_code in (200, 404, 503), r.status_code
+    e = entry(env.slapd, CURP_P)
+    assert e["icsoeStatus"] == ["active"] and e["icsoeEpoch"] == ["1"]
+    assert "icsoeTokenHash" not in e and len(e["userPassword"]) == 1
+    assert env.slapd.can_bind(env.slapd.capturist_dn(CURP_P), NEW_PASSWORD)
+    assert b.login(CURP_P, NEW_PASSWORD).status_code == 303
+    assert_no_crash(env.a)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "lib/dir_token.c: after a lost answer dir_svc_run replays the consuming "
+    "Modify on a new connection; ppolicy then refuses the (just stored) password "
+    "as 'in history', so the page says the directory refused the password "
+    "although it was set -- the account is consistent, the message is false"))
+def test_activation_answer_lost_with_slapd_up_is_not_reported_as_refused(env):
+    _, r = lose_the_activation_answer(env)
+    assert "rechazó la contraseña" not in r.text
+    assert r.status_code in (404, 503) or "se actualizó" in r.text
 
 
 def test_slapd_killed_during_revalidation(env_reval):
