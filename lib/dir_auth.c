@@ -112,6 +112,14 @@ static icsoe_status user_bind(icsoe_dir *d, const char *dn, const char *password
     return ICSOE_ERR_UNAVAILABLE;
 }
 
+int dir_user_bind_ok(icsoe_dir *d, const char *dn, const char *password)
+{
+    icsoe_ppolicy_info pp;
+    int rc = LDAP_OTHER;
+
+    return user_bind(d, dn, password, &rc, &pp) == ICSOE_OK && rc == LDAP_SUCCESS;
+}
+
 /* The same hashing work as a real login, for unknown and pending CURPs;
  * the answer is ignored (even 0: nobody logs in as the decoy). */
 static icsoe_status decoy_bind(icsoe_dir *d, const char *password)

@@ -299,6 +299,8 @@ icsoe_status dir_svc_run(icsoe_dir *d, dir_op_fn op, void *arg, int *rc)
                   "icsoe_dir: connection lost (%s)%s", d->reason,
                   attempt == 0 ? ", reconnecting" : "");
         dir_drop(&d->svc);
+        if (attempt == 0)
+            d->svc_replays++;
     }
     return ICSOE_ERR_UNAVAILABLE;
 }

@@ -25,6 +25,7 @@ struct icsoe_dir {
     char *contractors_dn;      /* ou=contratistas,<base> */
     char *decoy_dn;            /* cn=icsoe-decoy,<base> */
     char reason[DIR_REASON_MAX];
+    unsigned long svc_replays; /* operations re-sent after a lost connection */
 };
 
 /* One public call: starts the deadline (conf->timeout) and keeps SIGPIPE
@@ -56,6 +57,9 @@ typedef int (*dir_op_fn)(icsoe_dir *d, LDAP *ld, void *arg);
  * deadline passed; ICSOE_ERR_INTERNAL when the service bind is refused;
  * else ICSOE_OK with *rc the result of op. */
 icsoe_status dir_svc_run(icsoe_dir *d, dir_op_fn op, void *arg, int *rc);
+
+/* 1 when a simple bind as dn with password answers 0 (auth connection). */
+int dir_user_bind_ok(icsoe_dir *d, const char *dn, const char *password);
 
 /* The authentication connection (connected, not bound as anyone in
  * particular).  NULL with the reason set when unreachable. */

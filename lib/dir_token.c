@@ -218,8 +218,21 @@ icsoe_status icsoe_dir_token_consume(icsoe_dir *d, const char *token, int purpos
         /* An administrator locked the account: a link must not unlock it. */
         st = ICSOE_ERR_LOCKED;
     }
-    if (st == ICSOE_OK)
+    if (st == ICSOE_OK) {
+        unsigned long replays = d->svc_replays;
+
         st = consume(d, dn, hash, &c, new_password);
+        /* A Modify re-sent after a lost answer may find its own first
+         * attempt applied: the token gone (NOT_FOUND) or the password "in
+         * history" (POLICY).  Only then, a bind with the new password tells
+         * which; a concurrent consumer chose another password and fails it. */
+        if ((st == ICSOE_ERR_NOT_FOUND || st == ICSOE_ERR_POLICY) &&
+            d->svc_replays != replays && dir_user_bind_ok(d, dn, new_password)) {
+            icsoe_log(d->lg, ICSOE_LOG_INFO, "icsoe_dir: token consume for %s was "
+                      "applied before the connection was lost", c.curp);
+            st = ICSOE_OK;
+        }
+    }
     if (st == ICSOE_OK)
         icsoe_log(d->lg, ICSOE_LOG_NOTICE, "icsoe_dir: capturist %s set a password (%s link)",
                   c.curp, purpose_name(c.token_purpose) ? purpose_name(c.token_purpose) : "?");
