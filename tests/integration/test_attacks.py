@@ -1043,7 +1043,8 @@ def test_unicode_confusables_and_nul_through_icsoectl(env, tmp_path):
     "wrong guesses an existing CURP answers 'bloqueada' while an unknown one "
     "keeps answering 'incorrectos' (slapd reports accountLocked whatever the "
     "password, so handler_login.c cannot limit the message to a right "
-    "password); a product decision for the lead, see SECURITY.md"))
+    "password); accepted trade-off: the product tells a locked capturist "
+    "why the login fails (issue 5), see SECURITY.md"))
 def test_lockout_message_does_not_tell_an_existing_curp(env):
     env.slapd.set_policy(pwdMaxFailure=3)
     b = Browser(env.a)
