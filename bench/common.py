@@ -17,6 +17,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -64,6 +65,8 @@ class Bench:
         self.h_slapd, self.util = slapd, util
         self.workdir = tempfile.mkdtemp(prefix=f"icsoe-{name}-")
         self._stops = []
+        # a SIGTERM (bench/run stopped, a time limit) still stops the servers
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     # ---- lifecycle ----
     def on_exit(self, fn):
