@@ -154,10 +154,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (listed_pw)
             FUZZ_CHECK(listed & ICSOE_PW_BLOCKLISTED);
         if (strlen(part[1]) >= 10) {
+            /* A CURP is ASCII: a byte-wise match inside a multi-byte
+             * character is not "containing the CURP". */
             char prefix[11];
+            int ascii = 1;
             memcpy(prefix, part[1], 10);
             prefix[10] = '\0';
-            if (strstr(part[0], prefix) != NULL)
+            for (size_t i = 0; i < 10; i++)
+                ascii &= (unsigned char)prefix[i] < 0x80;
+            if (ascii && strstr(part[0], prefix) != NULL)
                 FUZZ_CHECK(listed & ICSOE_PW_HAS_CURP);
         }
     }
