@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "err.h"
 #include "account.h"
 #include "input.h"
 #include "mail.h"
@@ -26,19 +27,6 @@
 #define VALID_UNTIL_MAX 64
 #define NAME_MAX_BYTES 512
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static int unset(const char *s)
 {
@@ -61,7 +49,7 @@ static icsoe_status check_mail_conf(const icsoe_conf *conf, char *err, size_t er
     else if (unset(conf->mail_from))
         missing = "mail_from";
     if (missing != NULL) {
-        set_err(err, errlen, "cannot send mail: %s is not set in %s", missing,
+        icsoe_set_err(err, errlen, "cannot send mail: %s is not set in %s", missing,
                 conf_name(conf));
         return ICSOE_ERR_INVALID_INPUT;
     }
@@ -71,12 +59,12 @@ static icsoe_status check_mail_conf(const icsoe_conf *conf, char *err, size_t er
 static icsoe_status check_recipient(const icsoe_capturist *c, char *err, size_t errlen)
 {
     if (c->email == NULL || !icsoe_email_valid(c->email)) {
-        set_err(err, errlen, "capturist %s has no valid email address", c->curp);
+        icsoe_set_err(err, errlen, "capturist %s has no valid email address", c->curp);
         return ICSOE_ERR_INVALID_INPUT;
     }
     /* Names come from LDAP: no line breaks into mail headers. */
     if (c->name != NULL && !icsoe_text_is_safe(c->name, strnlen(c->name, NAME_MAX_BYTES + 1))) {
-        set_err(err, errlen, "capturist %s has a name with control characters or invalid UTF-8",
+        icsoe_set_err(err, errlen, "capturist %s has a name with control characters or invalid UTF-8",
                 c->curp);
         return ICSOE_ERR_INVALID_INPUT;
     }
@@ -132,24 +120,24 @@ static icsoe_status check_issue_args(const icsoe_conf *conf, const icsoe_capturi
     icsoe_status st;
 
     if (purpose != ICSOE_TOKEN_ACTIVATION && purpose != ICSOE_TOKEN_RESET) {
-        set_err(err, errlen, "unknown token purpose %d", (int)purpose);
+        icsoe_set_err(err, errlen, "unknown token purpose %d", (int)purpose);
         return ICSOE_ERR_INVALID_INPUT;
     }
     if (c->curp[0] == '\0') {
-        set_err(err, errlen, "no CURP");
+        icsoe_set_err(err, errlen, "no CURP");
         return ICSOE_ERR_INVALID_INPUT;
     }
     if (unset(conf->activation_url)) {
-        set_err(err, errlen, "cannot build the link: activation_url is not set in %s",
+        icsoe_set_err(err, errlen, "cannot build the link: activation_url is not set in %s",
                 conf_name(conf));
         return ICSOE_ERR_INVALID_INPUT;
     }
     if (strchr(conf->activation_url, '#') != NULL) {
-        set_err(err, errlen, "activation_url must not contain a fragment ('#')");
+        icsoe_set_err(err, errlen, "activation_url must not contain a fragment ('#')");
         return ICSOE_ERR_INVALID_INPUT;
     }
     if (link_out != NULL && link_len < strlen(conf->activation_url) + 3 + ICSOE_TOKEN_LEN + 1) {
-        set_err(err, errlen, "link buffer too small");
+        icsoe_set_err(err, errlen, "link buffer too small");
         return ICSOE_ERR_INVALID_INPUT;
     }
     if (send) {
@@ -176,7 +164,7 @@ icsoe_status icsoe_account_issue_link(icsoe_dir *d, const icsoe_conf *conf,
     icsoe_status st;
 
     if (d == NULL || conf == NULL || c == NULL) {
-        set_err(err, errlen, "no directory, configuration or capturist");
+        icsoe_set_err(err, errlen, "no directory, configuration or capturist");
         return ICSOE_ERR_INVALID_INPUT;
     }
     st = check_issue_args(conf, c, purpose, send, link_out, link_len, err, errlen);
@@ -190,19 +178,19 @@ icsoe_status icsoe_account_issue_link(icsoe_dir *d, const icsoe_conf *conf,
 
     st = ICSOE_ERR_INTERNAL;
     if (icsoe_token_new(token, hash) != 0) {
-        set_err(err, errlen, "random number generator failed");
+        icsoe_set_err(err, errlen, "random number generator failed");
         goto done;
     }
     link = build_link(conf->activation_url, token);
     if (link == NULL) {
-        set_err(err, errlen, "out of memory");
+        icsoe_set_err(err, errlen, "out of memory");
         goto done;
     }
     expiry = time(NULL) + lifetime;
     /* Storing voids any older token of the account. */
     st = icsoe_dir_token_store(d, c->curp, purpose, hash, expiry);
     if (st != ICSOE_OK) {
-        set_err(err, errlen, "cannot store the %s token for %s: %s",
+        icsoe_set_err(err, errlen, "cannot store the %s token for %s: %s",
                 icsoe_token_purpose_name(purpose), c->curp, icsoe_dir_reason(d));
         goto done;
     }
@@ -224,7 +212,7 @@ icsoe_status icsoe_account_issue_link(icsoe_dir *d, const icsoe_conf *conf,
                                       vars, sizeof vars / sizeof vars[0], c->email, c->name,
                                       mailerr, sizeof mailerr);
         if (st != ICSOE_OK)
-            set_err(err, errlen, "the %s link for %s was stored but not mailed: %s",
+            icsoe_set_err(err, errlen, "the %s link for %s was stored but not mailed: %s",
                     icsoe_token_purpose_name(purpose), c->curp, mailerr);
     }
 
@@ -243,7 +231,7 @@ icsoe_status icsoe_account_notify_password_set(const icsoe_conf *conf,
     icsoe_status st;
 
     if (conf == NULL || c == NULL) {
-        set_err(err, errlen, "no configuration or capturist");
+        icsoe_set_err(err, errlen, "no configuration or capturist");
         return ICSOE_ERR_INVALID_INPUT;
     }
     st = check_mail_conf(conf, err, errlen);
@@ -267,6 +255,6 @@ icsoe_status icsoe_account_notify_password_set(const icsoe_conf *conf,
                                       c->email, c->name, mailerr, sizeof mailerr);
     }
     if (st != ICSOE_OK)
-        set_err(err, errlen, "password notice for %s not mailed: %s", c->curp, mailerr);
+        icsoe_set_err(err, errlen, "password notice for %s not mailed: %s", c->curp, mailerr);
     return st;
 }

@@ -1,3 +1,5 @@
+#include <stdarg.h>
+#include <stdio.h>
 #include "err.h"
 
 const char *icsoe_status_name(icsoe_status st)
@@ -15,4 +17,15 @@ const char *icsoe_status_name(icsoe_status st)
     case ICSOE_ERR_INTERNAL: return "internal error";
     }
     return "unknown error";
+}
+
+void icsoe_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

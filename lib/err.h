@@ -6,6 +6,8 @@
 #ifndef ICSOE_ERR_H
 #define ICSOE_ERR_H
 
+#include <stddef.h>
+
 typedef enum icsoe_status {
     ICSOE_OK = 0,
     ICSOE_ERR_INVALID_CREDENTIALS, /* wrong password, unknown or pending user */
@@ -21,5 +23,10 @@ typedef enum icsoe_status {
 
 /* Stable lowercase English name ("ok", "invalid credentials", ...). */
 const char *icsoe_status_name(icsoe_status st);
+
+/* Format a one-line error message into a caller's buffer (the err/errlen
+ * pair most libicsoe calls take); err may be NULL. */
+void icsoe_set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

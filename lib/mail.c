@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "err.h"
 #include "input.h"
 #include "mail.h"
 #include "secure.h"
@@ -34,19 +35,6 @@
 
 /* ---------------------------------------------------------------- errors */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---------------------------------------------------------------- buffer */
 
@@ -358,11 +346,11 @@ static int parse_mail_from(const char *from, sender *out, char *err, size_t errl
 
     out->name[0] = out->addr[0] = '\0';
     if (from == NULL || from[0] == '\0') {
-        set_err(err, errlen, "mail_from is not set");
+        icsoe_set_err(err, errlen, "mail_from is not set");
         return -1;
     }
     if (!header_text_ok(from, MAIL_HEADER_TEXT_MAX + ICSOE_EMAIL_MAX + 3)) {
-        set_err(err, errlen, "mail_from contains control characters, is not UTF-8 or is too long");
+        icsoe_set_err(err, errlen, "mail_from contains control characters, is not UTF-8 or is too long");
         return -1;
     }
     lt = strrchr(from, '<');
@@ -409,7 +397,7 @@ check_addr:
     if (icsoe_email_valid(out->addr))
         return 0;
 bad_addr:
-    set_err(err, errlen, "mail_from: not a valid address");
+    icsoe_set_err(err, errlen, "mail_from: not a valid address");
     return -1;
 }
 
@@ -470,23 +458,23 @@ static icsoe_status check_mail(const icsoe_mail *m, char *err, size_t errlen)
 {
     if (m->to_addr == NULL || !header_text_ok(m->to_addr, ICSOE_EMAIL_MAX) ||
         !icsoe_email_valid(m->to_addr)) {
-        set_err(err, errlen, "recipient address is not a valid email address");
+        icsoe_set_err(err, errlen, "recipient address is not a valid email address");
         return ICSOE_ERR_INVALID_INPUT;
     }
     if (m->to_name != NULL && !header_text_ok(m->to_name, MAIL_HEADER_TEXT_MAX)) {
-        set_err(err, errlen, "recipient name contains control characters, is not UTF-8 or is too long");
+        icsoe_set_err(err, errlen, "recipient name contains control characters, is not UTF-8 or is too long");
         return ICSOE_ERR_INVALID_INPUT;
     }
     if (!header_text_ok(m->subject, MAIL_HEADER_TEXT_MAX)) {
-        set_err(err, errlen, "subject is missing, contains control characters, is not UTF-8 or is too long");
+        icsoe_set_err(err, errlen, "subject is missing, contains control characters, is not UTF-8 or is too long");
         return ICSOE_ERR_INVALID_INPUT;
     }
     if (m->text == NULL || !icsoe_utf8_valid(m->text, strlen(m->text))) {
-        set_err(err, errlen, "text body is missing or not UTF-8");
+        icsoe_set_err(err, errlen, "text body is missing or not UTF-8");
         return ICSOE_ERR_INVALID_INPUT;
     }
     if (m->html != NULL && !icsoe_utf8_valid(m->html, strlen(m->html))) {
-        set_err(err, errlen, "HTML body is not UTF-8");
+        icsoe_set_err(err, errlen, "HTML body is not UTF-8");
         return ICSOE_ERR_INVALID_INPUT;
     }
     return ICSOE_OK;
@@ -500,7 +488,7 @@ static icsoe_status build(const icsoe_conf *conf, const icsoe_mail *m, time_t no
     icsoe_status st;
 
     if (conf == NULL || m == NULL) {
-        set_err(err, errlen, "no configuration or message");
+        icsoe_set_err(err, errlen, "no configuration or message");
         return ICSOE_ERR_INVALID_INPUT;
     }
     if (parse_mail_from(conf->mail_from, from, err, errlen) != 0)
@@ -509,11 +497,11 @@ static icsoe_status build(const icsoe_conf *conf, const icsoe_mail *m, time_t no
     if (st != ICSOE_OK)
         return st;
     if (format_date(now, date, sizeof date) != 0) {
-        set_err(err, errlen, "cannot format the date");
+        icsoe_set_err(err, errlen, "cannot format the date");
         return ICSOE_ERR_INVALID_INPUT;
     }
     if (random_hex(id, 16) != 0 || random_hex(hexb, 12) != 0) {
-        set_err(err, errlen, "random number generator failed");
+        icsoe_set_err(err, errlen, "random number generator failed");
         return ICSOE_ERR_INTERNAL;
     }
     /* "=_" never occurs in quoted-printable output, so the boundary cannot
@@ -541,7 +529,7 @@ static icsoe_status build(const icsoe_conf *conf, const icsoe_mail *m, time_t no
         mb_printf(b, "--%s--\r\n", boundary);
     }
     if (b->failed) {
-        set_err(err, errlen, "message too large or out of memory");
+        icsoe_set_err(err, errlen, "message too large or out of memory");
         return ICSOE_ERR_INTERNAL;
     }
     return ICSOE_OK;
@@ -657,9 +645,9 @@ static void send_error(const char *url, CURLcode rc, const char *errbuf,
     const char *what = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
 
     if (r->last[0] == '4' || r->last[0] == '5')
-        set_err(err, errlen, "%s: %s (server replied \"%s\")", where, what, r->last);
+        icsoe_set_err(err, errlen, "%s: %s (server replied \"%s\")", where, what, r->last);
     else
-        set_err(err, errlen, "%s: %s", where, what);
+        icsoe_set_err(err, errlen, "%s: %s", where, what);
 }
 
 static icsoe_status curl_setup(CURL *h, const icsoe_conf *conf, const char *url,
@@ -728,7 +716,7 @@ icsoe_status icsoe_mail_send(const icsoe_conf *conf, const icsoe_mail *m,
     if (st != ICSOE_OK)
         goto done;
     if (conf->smtp_url == NULL || conf->smtp_url[0] == '\0') {
-        set_err(err, errlen, "smtp_url is not set");
+        icsoe_set_err(err, errlen, "smtp_url is not set");
         st = ICSOE_ERR_UNAVAILABLE;
         goto done;
     }
@@ -738,13 +726,13 @@ icsoe_status icsoe_mail_send(const icsoe_conf *conf, const icsoe_mail *m,
     rcpt = curl_slist_append(NULL, rcptaddr);
     h = curl_easy_init();
     if (url == NULL || rcpt == NULL || h == NULL) {
-        set_err(err, errlen, "out of memory");
+        icsoe_set_err(err, errlen, "out of memory");
         goto done;
     }
     u.p = b.p;
     u.left = b.n;
     if (curl_setup(h, conf, url, &from, rcpt, &u, &r, errbuf) != ICSOE_OK) {
-        set_err(err, errlen, "libcurl refused an option (built without SMTP?)");
+        icsoe_set_err(err, errlen, "libcurl refused an option (built without SMTP?)");
         goto done;
     }
     rc = curl_easy_perform(h);
@@ -807,12 +795,12 @@ static const char *load_template(const icsoe_conf *conf, const char *name,
         struct stat st;
         char *path = NULL;
         if (stat(conf->mail_template_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            set_err(err, errlen, "mail_template_dir %s: not a directory",
+            icsoe_set_err(err, errlen, "mail_template_dir %s: not a directory",
                     conf->mail_template_dir);
             return NULL;
         }
         if (asprintf(&path, "%s/%s", conf->mail_template_dir, file) < 0) {
-            set_err(err, errlen, "out of memory");
+            icsoe_set_err(err, errlen, "out of memory");
             return NULL;
         }
         if (lstat(path, &st) == 0 || errno != ENOENT) {
@@ -824,7 +812,7 @@ static const char *load_template(const icsoe_conf *conf, const char *name,
     }
     e = icsoe_embedded_find(icsoe_mail_templates, file);
     if (e == NULL) {
-        set_err(err, errlen, "no mail template '%s'", file);
+        icsoe_set_err(err, errlen, "no mail template '%s'", file);
         return NULL;
     }
     *len = e->len;
@@ -842,7 +830,7 @@ static char *render_piece(const char *name, const char *ext, const char *src,
     out = icsoe_template_render(src, len, vars, nvars, esc, MAIL_RENDER_MAX,
                                 why, sizeof why);
     if (out == NULL)
-        set_err(err, errlen, "mail template %s.%s: %s", name, ext, why);
+        icsoe_set_err(err, errlen, "mail template %s.%s: %s", name, ext, why);
     return out;
 }
 
@@ -868,7 +856,7 @@ static icsoe_status render_text(const icsoe_conf *conf, const char *name,
     if (src == NULL)
         return st;
     if (len < plen || memcmp(src, prefix, plen) != 0) {
-        set_err(err, errlen,
+        icsoe_set_err(err, errlen,
                 "mail template %s.txt: the first line must be \"Subject: ...\"", name);
         goto done;
     }
@@ -926,7 +914,7 @@ icsoe_status icsoe_mail_send_template(const icsoe_conf *conf, const char *name,
     icsoe_mail m = { 0 };
 
     if (conf == NULL || !template_name_ok(name)) {
-        set_err(err, errlen, "bad mail template name");
+        icsoe_set_err(err, errlen, "bad mail template name");
         return ICSOE_ERR_INVALID_INPUT;
     }
     if (render_text(conf, name, vars, nvars, &subject, &text, err, errlen) != ICSOE_OK)

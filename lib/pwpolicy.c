@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "err.h"
 #include "pwpolicy.h"
 #include "secure.h"
 
@@ -356,19 +357,6 @@ typedef struct bl_build {
     size_t count, offcap;
 } bl_build;
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Append one folded entry. 0, or -1 when out of memory. */
 static int bl_append(bl_build *b, const unsigned char *line, size_t len)
@@ -482,12 +470,12 @@ icsoe_blocklist *icsoe_blocklist_load(const char *path, char *err, size_t errlen
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if (path == NULL) {
-        set_err(err, errlen, "no blocklist file given");
+        icsoe_set_err(err, errlen, "no blocklist file given");
         return NULL;
     }
     f = fopen(path, "re");
     if (f == NULL) {
-        set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        icsoe_set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         goto cleanup;
     }
     for (;;) {
@@ -498,33 +486,33 @@ icsoe_blocklist *icsoe_blocklist_load(const char *path, char *err, size_t errlen
             break;
         lineno++;
         if (st == BL_LINE_TOO_LONG) {
-            set_err(err, errlen, "%s:%lu: line longer than %d bytes", path, lineno,
+            icsoe_set_err(err, errlen, "%s:%lu: line longer than %d bytes", path, lineno,
                     BL_MAX_LINE);
             goto cleanup;
         }
         if (st == BL_LINE_NUL) {
-            set_err(err, errlen, "%s:%lu: NUL byte in line", path, lineno);
+            icsoe_set_err(err, errlen, "%s:%lu: NUL byte in line", path, lineno);
             goto cleanup;
         }
         if (st == BL_LINE_IO) {
-            set_err(err, errlen, "%s:%lu: read error: %s", path, lineno, strerror(errno));
+            icsoe_set_err(err, errlen, "%s:%lu: read error: %s", path, lineno, strerror(errno));
             goto cleanup;
         }
         if (len == 0)
             continue;
         if (b.count == BL_MAX_ENTRIES) {
-            set_err(err, errlen, "%s:%lu: more than %d entries", path, lineno,
+            icsoe_set_err(err, errlen, "%s:%lu: more than %d entries", path, lineno,
                     BL_MAX_ENTRIES);
             goto cleanup;
         }
         if (bl_append(&b, line, len) != 0) {
-            set_err(err, errlen, "%s:%lu: out of memory", path, lineno);
+            icsoe_set_err(err, errlen, "%s:%lu: out of memory", path, lineno);
             goto cleanup;
         }
     }
     bl = bl_finish(&b);
     if (bl == NULL)
-        set_err(err, errlen, "%s:%lu: out of memory", path, lineno);
+        icsoe_set_err(err, errlen, "%s:%lu: out of memory", path, lineno);
 cleanup:
     if (f != NULL)
         fclose(f);

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/evp.h>
+#include "err.h"
 #include "input.h"
 #include "secure.h"
 #include "session.h"
@@ -61,19 +62,6 @@ struct icsoe_keyring {
     keyring_key k[KEYRING_MAX];
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- keyring ---- */
 
@@ -152,15 +140,15 @@ static int key_file_mode_ok(int fd, const char *path, char *err, size_t errlen)
     struct stat st;
 
     if (fstat(fd, &st) != 0) {
-        set_err(err, errlen, "session key %s: %s", path, strerror(errno));
+        icsoe_set_err(err, errlen, "session key %s: %s", path, strerror(errno));
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "session key %s: not a regular file", path);
+        icsoe_set_err(err, errlen, "session key %s: not a regular file", path);
         return -1;
     }
     if ((st.st_mode & 077) != 0) {
-        set_err(err, errlen, "session key %s: readable by group or others (chmod 600)", path);
+        icsoe_set_err(err, errlen, "session key %s: readable by group or others (chmod 600)", path);
         return -1;
     }
     return 0;
@@ -204,16 +192,16 @@ int icsoe_keyring_add_file(icsoe_keyring *kr, const char *path, char *err,
     int fd;
 
     if (kr == NULL || path == NULL) {
-        set_err(err, errlen, "session key: invalid arguments");
+        icsoe_set_err(err, errlen, "session key: invalid arguments");
         return -1;
     }
     if (kr->n >= KEYRING_MAX) {
-        set_err(err, errlen, "session key %s: at most %d keys", path, KEYRING_MAX);
+        icsoe_set_err(err, errlen, "session key %s: at most %d keys", path, KEYRING_MAX);
         return -1;
     }
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
-        set_err(err, errlen, "session key %s: %s", path, strerror(errno));
+        icsoe_set_err(err, errlen, "session key %s: %s", path, strerror(errno));
         return -1;
     }
     if (key_file_mode_ok(fd, path, err, errlen) != 0)
@@ -224,7 +212,7 @@ int icsoe_keyring_add_file(icsoe_keyring *kr, const char *path, char *err,
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            set_err(err, errlen, "session key %s: %s", path, strerror(errno));
+            icsoe_set_err(err, errlen, "session key %s: %s", path, strerror(errno));
             goto out;
         }
         if (got == 0)
@@ -232,11 +220,11 @@ int icsoe_keyring_add_file(icsoe_keyring *kr, const char *path, char *err,
         n += (size_t)got;
     }
     if (parse_key_hex(text, n, key) != 0) {
-        set_err(err, errlen, "session key %s: must be 64 hex characters (32 bytes)", path);
+        icsoe_set_err(err, errlen, "session key %s: must be 64 hex characters (32 bytes)", path);
         goto out;
     }
     if (icsoe_keyring_add_key(kr, key) != 0) {
-        set_err(err, errlen, "session key %s: cannot set up AES-256-GCM", path);
+        icsoe_set_err(err, errlen, "session key %s: cannot set up AES-256-GCM", path);
         goto out;
     }
     rc = 0;
@@ -281,11 +269,11 @@ int icsoe_keyfile_generate(const char *path, int force, char *err, size_t errlen
     int saved;
 
     if (path == NULL || path[0] == '\0') {
-        set_err(err, errlen, "session key: no file name");
+        icsoe_set_err(err, errlen, "session key: no file name");
         return -1;
     }
     if (icsoe_random(key, sizeof(key)) != 0) {
-        set_err(err, errlen, "session key %s: random number generator failed", path);
+        icsoe_set_err(err, errlen, "session key %s: random number generator failed", path);
         return -1;
     }
     for (size_t i = 0; i < sizeof(key); i++) {
@@ -299,7 +287,7 @@ int icsoe_keyfile_generate(const char *path, int force, char *err, size_t errlen
          * cookie sealed with it would be refused). */
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
-            set_err(err, errlen, errno == EEXIST ?
+            icsoe_set_err(err, errlen, errno == EEXIST ?
                     "session key %s: already exists (use force to replace it)" :
                     "session key %s: %s", path, strerror(errno));
             goto out;
@@ -308,7 +296,7 @@ int icsoe_keyfile_generate(const char *path, int force, char *err, size_t errlen
             saved = errno;
             fd = -1;
             unlink(path);
-            set_err(err, errlen, "session key %s: %s", path, strerror(saved));
+            icsoe_set_err(err, errlen, "session key %s: %s", path, strerror(saved));
             goto out;
         }
         fd = -1;
@@ -319,12 +307,12 @@ int icsoe_keyfile_generate(const char *path, int force, char *err, size_t errlen
     /* force: write a temporary file next to it and rename it into place,
      * so readers see the old key or the new one, never half a key. */
     if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
-        set_err(err, errlen, "session key %s: path too long", path);
+        icsoe_set_err(err, errlen, "session key %s: path too long", path);
         goto out;
     }
     fd = mkstemp(tmp);
     if (fd < 0) {
-        set_err(err, errlen, "session key %s: %s", path, strerror(errno));
+        icsoe_set_err(err, errlen, "session key %s: %s", path, strerror(errno));
         goto out;
     }
     if (write_key_fd(fd, text, sizeof(text)) != 0 || close(fd) != 0 ||
@@ -332,7 +320,7 @@ int icsoe_keyfile_generate(const char *path, int force, char *err, size_t errlen
         saved = errno;
         fd = -1;
         unlink(tmp);
-        set_err(err, errlen, "session key %s: %s", path, strerror(saved));
+        icsoe_set_err(err, errlen, "session key %s: %s", path, strerror(saved));
         goto out;
     }
     fd = -1;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "err.h"
 #include "template.h"
 
 #define TEMPLATE_NAME_MAX 32
@@ -21,19 +22,6 @@ typedef struct tbuf {
     size_t max;     /* bytes allowed including the final NUL */
 } tbuf;
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Append n bytes; -1 when the result would not fit in max (NUL included)
  * or out of memory. */
@@ -138,7 +126,7 @@ static size_t render_tag(const char *tmpl, size_t len, size_t at, size_t line,
     const icsoe_tvar *v;
 
     if (close == NULL) {
-        set_err(err, errlen, "line %zu: unterminated tag", line);
+        icsoe_set_err(err, errlen, "line %zu: unterminated tag", line);
         return 0;
     }
     name_end = (size_t)(close - tmpl);
@@ -154,20 +142,20 @@ static size_t render_tag(const char *tmpl, size_t len, size_t at, size_t line,
         goto malformed;
     v = find_var(vars, nvars, tmpl + name_at, name_end - name_at);
     if (v == NULL) {
-        set_err(err, errlen, "line %zu: unknown variable '%.*s'", line,
+        icsoe_set_err(err, errlen, "line %zu: unknown variable '%.*s'", line,
                 (int)(name_end - name_at), tmpl + name_at);
         return 0;
     }
     if (tbuf_put_escaped(out, v->value != NULL ? v->value : "",
                          raw ? ICSOE_ESC_NONE : esc) != 0) {
-        set_err(err, errlen, "line %zu: output larger than %zu bytes", line,
+        icsoe_set_err(err, errlen, "line %zu: output larger than %zu bytes", line,
                 out->max - 1);
         return 0;
     }
     return name_end + 2;
 
 malformed:
-    set_err(err, errlen, "line %zu: malformed tag (expected {{name}} or {{&name}}, "
+    icsoe_set_err(err, errlen, "line %zu: malformed tag (expected {{name}} or {{&name}}, "
             "name of 1-%d characters a-z 0-9 _)", line, TEMPLATE_NAME_MAX);
     return 0;
 }
@@ -180,14 +168,14 @@ char *icsoe_template_render(const char *tmpl, size_t len, const icsoe_tvar *vars
     size_t i = 0;
     size_t line = 1;
 
-    set_err(err, errlen, "%s", "");
+    icsoe_set_err(err, errlen, "%s", "");
     if (tmpl == NULL || maxout == 0 || (vars == NULL && nvars > 0)) {
-        set_err(err, errlen, "invalid arguments");
+        icsoe_set_err(err, errlen, "invalid arguments");
         return NULL;
     }
     if (memchr(tmpl, '\0', len) != NULL) {
         const char *nul = memchr(tmpl, '\0', len);
-        set_err(err, errlen, "line %zu: NUL byte", 1 + count_lines(tmpl, (size_t)(nul - tmpl)));
+        icsoe_set_err(err, errlen, "line %zu: NUL byte", 1 + count_lines(tmpl, (size_t)(nul - tmpl)));
         return NULL;
     }
     if (tbuf_put(&out, "", 0) != 0)
@@ -208,7 +196,7 @@ char *icsoe_template_render(const char *tmpl, size_t len, const icsoe_tvar *vars
     return out.p;
 
 overflow:
-    set_err(err, errlen, "line %zu: output larger than %zu bytes", line, maxout - 1);
+    icsoe_set_err(err, errlen, "line %zu: output larger than %zu bytes", line, maxout - 1);
 fail:
     free(out.p);
     return NULL;
@@ -228,24 +216,24 @@ char *icsoe_template_read_file(const char *path, size_t maxlen, size_t *len,
      * start-up; it is refused below as not a regular file. */
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
-        set_err(err, errlen, "template %s: %s", path, strerror(errno));
+        icsoe_set_err(err, errlen, "template %s: %s", path, strerror(errno));
         return NULL;
     }
     if (fstat(fd, &st) != 0) {
-        set_err(err, errlen, "template %s: %s", path, strerror(errno));
+        icsoe_set_err(err, errlen, "template %s: %s", path, strerror(errno));
         goto fail;
     }
     if (!S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "template %s: not a regular file", path);
+        icsoe_set_err(err, errlen, "template %s: not a regular file", path);
         goto fail;
     }
     if ((unsigned long long)st.st_size > maxlen) {
-        set_err(err, errlen, "template %s: larger than %zu bytes", path, maxlen);
+        icsoe_set_err(err, errlen, "template %s: larger than %zu bytes", path, maxlen);
         goto fail;
     }
     buf = malloc(maxlen + 1);
     if (buf == NULL) {
-        set_err(err, errlen, "template %s: out of memory", path);
+        icsoe_set_err(err, errlen, "template %s: out of memory", path);
         goto fail;
     }
     /* Read up to one byte beyond the cap: the file may grow after fstat. */
@@ -254,14 +242,14 @@ char *icsoe_template_read_file(const char *path, size_t maxlen, size_t *len,
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            set_err(err, errlen, "template %s: %s", path, strerror(errno));
+            icsoe_set_err(err, errlen, "template %s: %s", path, strerror(errno));
             goto fail;
         }
         if (got == 0)
             break;
         n += (size_t)got;
         if (n > maxlen) {
-            set_err(err, errlen, "template %s: larger than %zu bytes", path, maxlen);
+            icsoe_set_err(err, errlen, "template %s: larger than %zu bytes", path, maxlen);
             goto fail;
         }
     }
