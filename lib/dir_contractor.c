@@ -231,26 +231,15 @@ icsoe_status icsoe_dir_contractor_list(icsoe_dir *d, icsoe_contractor **out, siz
     return st;
 }
 
-icsoe_status dir_contractor_get_many(icsoe_dir *d, const char *const *rfcs, size_t nrfc,
-                                     icsoe_contractor **out, size_t *n)
+/* One search for up to GET_MANY_CHUNK RFCs (already shape-checked). */
+static icsoe_status get_chunk(icsoe_dir *d, const char *const *rfcs, size_t nrfc,
+                              icsoe_contractor **out, size_t *n)
 {
     size_t i, len = 64;
     char *filter, *p;
     char **esc;
     icsoe_status st = ICSOE_ERR_INTERNAL;
 
-    *out = NULL;
-    *n = 0;
-    if (nrfc > GET_MANY_MAX)
-        return ICSOE_ERR_INVALID_INPUT;
-    if (nrfc == 0) {
-        *out = calloc(1, sizeof(**out));
-        return *out ? ICSOE_OK : ICSOE_ERR_INTERNAL;
-    }
-    for (i = 0; i < nrfc; i++) {
-        if (!dir_rfc_shape_ok(rfcs[i]))
-            return ICSOE_ERR_INVALID_INPUT;
-    }
     esc = calloc(nrfc, sizeof(*esc));
     if (esc == NULL)
         return ICSOE_ERR_INTERNAL;
@@ -275,6 +264,54 @@ out:
         free(esc[i]);
     free(esc);
     return st;
+}
+
+/* slapd tests every candidate entry against every clause of an OR filter,
+ * so one search for k RFCs costs O(k^2): 500 RFCs took ~170 ms, in
+ * searches of 20 the same 500 take ~17 ms (bench/p4_size). */
+#define GET_MANY_CHUNK 20
+
+icsoe_status dir_contractor_get_many(icsoe_dir *d, const char *const *rfcs, size_t nrfc,
+                                     icsoe_contractor **out, size_t *n)
+{
+    icsoe_contractor *all, *part = NULL;
+    size_t i, count = 0, npart = 0;
+    icsoe_status st = ICSOE_OK;
+
+    *out = NULL;
+    *n = 0;
+    if (nrfc > GET_MANY_MAX)
+        return ICSOE_ERR_INVALID_INPUT;
+    for (i = 0; i < nrfc; i++) {
+        if (!dir_rfc_shape_ok(rfcs[i]))
+            return ICSOE_ERR_INVALID_INPUT;
+    }
+    all = calloc(nrfc + 1, sizeof(*all));
+    if (all == NULL)
+        return ICSOE_ERR_INTERNAL;
+    for (i = 0; i < nrfc && st == ICSOE_OK; i += GET_MANY_CHUNK) {
+        size_t k = nrfc - i < GET_MANY_CHUNK ? nrfc - i : GET_MANY_CHUNK;
+
+        st = get_chunk(d, rfcs + i, k, &part, &npart);
+        if (st != ICSOE_OK)
+            break;
+        /* a chunk answers at most its k RFCs (the RFC is the entry's RDN);
+         * never write past all[nrfc] whatever the server sends */
+        while (npart > k)
+            icsoe_contractor_clear(&part[--npart]);
+        memcpy(all + count, part, npart * sizeof(*part));
+        count += npart;
+        free(part); /* the members moved to all */
+        part = NULL;
+    }
+    if (st != ICSOE_OK) {
+        icsoe_contractor_list_free(all, count);
+        return st;
+    }
+    qsort(all, count, sizeof(*all), cmp_contractor);
+    *out = all;
+    *n = count;
+    return ICSOE_OK;
 }
 
 icsoe_status icsoe_dir_contractor_get_many(icsoe_dir *d, const char *const *rfcs,
