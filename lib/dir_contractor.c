@@ -299,7 +299,8 @@ icsoe_status dir_contractor_get_many(icsoe_dir *d, const char *const *rfcs, size
          * never write past all[nrfc] whatever the server sends */
         while (npart > k)
             icsoe_contractor_clear(&part[--npart]);
-        memcpy(all + count, part, npart * sizeof(*part));
+        if (npart > 0)
+            memcpy(all + count, part, npart * sizeof(*part));
         count += npart;
         free(part); /* the members moved to all */
         part = NULL;
@@ -308,7 +309,8 @@ icsoe_status dir_contractor_get_many(icsoe_dir *d, const char *const *rfcs, size
         icsoe_contractor_list_free(all, count);
         return st;
     }
-    qsort(all, count, sizeof(*all), cmp_contractor);
+    if (count > 0)
+        qsort(all, count, sizeof(*all), cmp_contractor);
     *out = all;
     *n = count;
     return ICSOE_OK;

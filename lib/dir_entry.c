@@ -70,7 +70,8 @@ char **dir_get_strs(LDAP *ld, LDAPMessage *e, const char *attr, size_t *n, int *
         out[*n][vals[i]->bv_len] = '\0';
         (*n)++;
     }
-    qsort(out, *n, sizeof(*out), cmp_str);
+    if (*n > 0)
+        qsort(out, *n, sizeof(*out), cmp_str);
 done:
     if (vals != NULL)
         ldap_value_free_len(vals);

@@ -511,7 +511,8 @@ static int cmp_msg(const void *a, const void *b)
 
 static void report(importer *im)
 {
-    qsort(im->msgs, im->nmsgs, sizeof(imp_msg), cmp_msg);
+    if (im->nmsgs > 0) /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(im->msgs, im->nmsgs, sizeof(imp_msg), cmp_msg);
     for (size_t i = 0; i < im->nmsgs; i++)
         ctl_err("%s:%zu: %s", im->file, im->msgs[i].line, im->msgs[i].text);
     if (im->c->json) {
@@ -612,7 +613,8 @@ int ctl_capturist_import(ctl *c, int argc, char **argv)
         rc = ctl_need_link_conf(c, im.send);
     if (rc != CTL_EXIT_OK)
         goto out;
-    qsort(im.rows, im.nrows, sizeof(imp_row), cmp_row);
+    if (im.nrows > 0)
+        qsort(im.rows, im.nrows, sizeof(imp_row), cmp_row);
     check_conflicts(&im);
     rc = check_contractors(&im);
     if (rc != CTL_EXIT_OK)
