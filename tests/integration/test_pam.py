@@ -473,6 +473,9 @@ VALGRIND_ARGS = ["--error-exitcode=97", "--leak-check=full",
     (ACTIVE, ["chauthtok"], [PW, NEW_PW, NEW_PW], None),
     (ACTIVE, ["auth", "acct"], [PW], 4),
 ])
+@pytest.mark.skipif(util.SANITIZED, reason="valgrind cannot run the "
+                    "ASan-built drivers of the sanitizer stage (scripts/test "
+                    "runs this test in the normal build)")
 def test_valgrind_clean(pam, user, ops, answers, threads):
     pam.service("vg", account=f"contratista={RFC1}")
     r = pam.pamdrv(user, *ops, service="vg", answers=answers, threads=threads,

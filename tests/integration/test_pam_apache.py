@@ -111,7 +111,8 @@ Alias /contratista2 {docroot}/privado
 
     def env(self):
         e = dict(os.environ)
-        e.update({"LD_PRELOAD": PAM_WRAPPER, "PAM_WRAPPER": "1",
+        # util.preload puts ICSOE_PRELOAD (ASan runtime) before pam_wrapper
+        e.update({"LD_PRELOAD": util.preload(PAM_WRAPPER), "PAM_WRAPPER": "1",
                   "PAM_WRAPPER_SERVICE_DIR": self.pam_dir})
         return e
 

@@ -185,6 +185,10 @@ class Apache:
         env = dict(os.environ)
         env.setdefault("LANG", "C")
         env.update(self.extra_env)
+        # ICSOE_PRELOAD (the ASan runtime in the sanitizer stage) first
+        pre = util.preload(env.get("LD_PRELOAD"))
+        if pre:
+            env["LD_PRELOAD"] = pre
         return env
 
     def check_config(self):

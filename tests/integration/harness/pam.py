@@ -134,7 +134,8 @@ class PamEnv:
     def env(self, extra=None, debuglevel=None):
         """Environment for a PAM application under pam_wrapper."""
         e = dict(os.environ)
-        e.update({"LD_PRELOAD": PAM_WRAPPER, "PAM_WRAPPER": "1",
+        # util.preload puts ICSOE_PRELOAD (ASan runtime) before pam_wrapper
+        e.update({"LD_PRELOAD": util.preload(PAM_WRAPPER), "PAM_WRAPPER": "1",
                   "PAM_WRAPPER_SERVICE_DIR": self.dir})
         if debuglevel is not None:
             e["PAM_WRAPPER_DEBUGLEVEL"] = str(debuglevel)

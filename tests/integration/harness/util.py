@@ -23,6 +23,18 @@ def src(relpath):
     return os.path.join(SRCDIR, relpath)
 
 
+def preload(*libs):
+    """LD_PRELOAD value for a server or PAM application loading our
+    modules.  In the sanitizer stage (scripts/test.d/40-sanitizers)
+    ICSOE_PRELOAD names the ASan runtime, which must come first in a
+    process that is not itself sanitized (apache2, pamtester)."""
+    first = os.environ.get("ICSOE_PRELOAD")
+    return " ".join(([first] if first else []) + [l for l in libs if l])
+
+
+SANITIZED = bool(os.environ.get("ICSOE_SANITIZED"))
+
+
 def free_port():
     """A port that was free a moment ago on 127.0.0.1."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
