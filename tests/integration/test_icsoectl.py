@@ -90,8 +90,23 @@ class Result:
         return f"rc={self.rc}\nstdout:\n{self.out}\nstderr:\n{self.err}"
 
 
+# scripts/test.d/45-valgrind sets ICSOE_VALGRIND=DIR: every icsoectl run
+# then goes through memcheck, which exits 99 on any error or definite leak
+# (no expected exit status is 99) and writes its report under DIR.
+VALGRIND_DIR = os.environ.get("ICSOE_VALGRIND")
+
+
+def valgrind_prefix():
+    if not VALGRIND_DIR:
+        return []
+    return ["valgrind", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect",
+            f"--suppressions={util.src('tests/integration/valgrind.supp')}",
+            f"--log-file={VALGRIND_DIR}/icsoectl.%p.log"]
+
+
 def icsoectl(*args, conf=None, env=None, stdin=None, timeout=60):
-    argv = [util.built("tools/icsoectl")]
+    argv = valgrind_prefix() + [util.built("tools/icsoectl")]
     if conf is not None:
         argv += ["-c", conf]
     argv += [str(a) for a in args]
