@@ -11,7 +11,7 @@ import json
 import os
 import urllib.parse
 
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -28,6 +28,17 @@ def xq(text):
     if "'" not in text:
         return f"'{text}'"
     return "concat('" + "', \"'\", '".join(text.split("'")) + "')"
+
+
+def detached(element):
+    """True once element left the document (the page navigated).  Besides
+    StaleElementReference, chromedriver may answer "Node with given id does
+    not belong to the document" while the old page is being torn down."""
+    try:
+        element.is_enabled()
+        return False
+    except WebDriverException:
+        return True
 
 
 class Walk:
@@ -68,7 +79,7 @@ class Walk:
         the element `then` (XPath) on it."""
         old = self.d.find_element(By.TAG_NAME, "html")
         self.button(label).click()
-        WebDriverWait(self.d, 15).until(EC.staleness_of(old))
+        WebDriverWait(self.d, 15).until(lambda d: detached(old))
         if "No fue posible completar la solicitud" in self.text():
             audit = [ln for ln in self.site.apache.error_log().splitlines()
                      if "icsoe audit" in ln]
@@ -146,7 +157,7 @@ def test_seed_flow(site, browser, out_dir, axe_js):
     assert cap.name in w.text()
     old = w.d.find_element(By.TAG_NAME, "html")
     w.wait("//a[normalize-space()='Generar contraseña']").click()
-    WebDriverWait(w.d, 15).until(EC.staleness_of(old))
+    WebDriverWait(w.d, 15).until(lambda d: detached(old))
     assert w.d.current_url == link
     w.wait("//label[normalize-space()='Contraseña nueva']")
     assert cap.curp in w.text() and cap.name in w.text()
