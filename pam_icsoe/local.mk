@@ -10,6 +10,9 @@
 pam_LTLIBRARIES = pam_icsoe/pam_icsoe.la
 pam_icsoe_pam_icsoe_la_SOURCES = \
 	pam_icsoe/pam_icsoe.c \
+	pam_icsoe/core.c pam_icsoe/core.h \
+	pam_icsoe/auth.c pam_icsoe/account.c \
+	pam_icsoe/password.c pam_icsoe/session.c \
 	pam_icsoe/args.c pam_icsoe/args.h \
 	pam_icsoe/conv.c pam_icsoe/conv.h
 pam_icsoe_pam_icsoe_la_LDFLAGS = -module -avoid-version -shared \

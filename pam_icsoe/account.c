@@ -1,0 +1,108 @@
+/* pam_icsoe account service (pam_sm_acct_mgmt): is this capturist allowed
+ * in now (status, ppolicy lock, contratista= filter), and must the
+ * password be changed first. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core.h"
+
+static int account_allowed_here(icsoe_pam *p, const icsoe_capturist *c)
+{
+    if (!p->args.contractor_filter)
+        return 1;
+    if (p->args.contractor_error)
+        return 0;
+    for (size_t i = 0; i < c->ncontractors; i++)
+        if (icsoe_pam_args_has_contractor(&p->args, c->contractors[i]))
+            return 1;
+    return 0;
+}
+
+static int account_status(icsoe_pam *p, const icsoe_capturist *c)
+{
+    if (c->status == ICSOE_CAPTURIST_LOCKED || c->pp_locked) {
+        icsoe_conv_error(p->pamh, p->flags, MSG_LOCKED);
+        plog(p, ICSOE_LOG_NOTICE, "account: %s is locked (%s)", p->curp,
+             c->pp_locked ? "ppolicy lockout" : "administrator");
+        return PAM_PERM_DENIED;
+    }
+    if (c->status != ICSOE_CAPTURIST_ACTIVE) {
+        plog(p, ICSOE_LOG_NOTICE, "account: %s is %s", p->curp,
+             icsoe_capturist_status_name(c->status));
+        return PAM_PERM_DENIED;
+    }
+    if (!account_allowed_here(p, c)) {
+        icsoe_conv_error(p->pamh, p->flags, MSG_DENIED);
+        plog(p, ICSOE_LOG_NOTICE, "account: %s works for none of the "
+             "contractors admitted by contratista=", p->curp);
+        return PAM_PERM_DENIED;
+    }
+    return PAM_SUCCESS;
+}
+
+/* ppolicy state seen by the auth step of this transaction. */
+static int account_password_state(icsoe_pam *p)
+{
+    const icsoe_pam_note *n = icsoe_pam_read_note(p);
+    char msg[160];
+
+    if (n == NULL)
+        return PAM_SUCCESS;
+    if (icsoe_pam_needs_new_password(n)) {
+        icsoe_conv_error(p->pamh, p->flags,
+                         n->must_change ? MSG_MUST_CHANGE : MSG_EXPIRED);
+        plog(p, ICSOE_LOG_NOTICE, "account: %s must change the password "
+             "(%s)", p->curp, n->must_change ? "reset" : "expired");
+        return PAM_NEW_AUTHTOK_REQD;
+    }
+    if (n->expires_in > 0) {
+        int days = (n->expires_in + 86399) / 86400;
+
+        snprintf(msg, sizeof(msg), "Tu contraseña vence en %d %s.", days,
+                 days == 1 ? "día" : "días");
+        icsoe_conv_info(p->pamh, p->flags, msg);
+    }
+    return PAM_SUCCESS;
+}
+
+int icsoe_pam_acct_mgmt(icsoe_pam *p)
+{
+    icsoe_capturist c;
+    icsoe_status st;
+    int valid, rc;
+
+    memset(&c, 0, sizeof(c));
+    valid = icsoe_pam_get_curp(p, &rc);
+    if (valid < 0)
+        return rc;
+    if (valid == 0)
+        return PAM_USER_UNKNOWN;
+    rc = icsoe_pam_open_directory(p);
+    if (rc != PAM_SUCCESS)
+        return rc;
+    st = icsoe_dir_capturist_get(p->dir, p->curp, &c);
+    switch (st) {
+    case ICSOE_OK:
+        rc = account_status(p, &c);
+        if (rc == PAM_SUCCESS)
+            rc = account_password_state(p);
+        break;
+    case ICSOE_ERR_NOT_FOUND:
+        plog(p, ICSOE_LOG_NOTICE, "account: %s: no such capturist", p->curp);
+        rc = PAM_USER_UNKNOWN;
+        break;
+    case ICSOE_ERR_UNAVAILABLE:
+        icsoe_conv_error(p->pamh, p->flags, MSG_UNAVAILABLE);
+        plog(p, ICSOE_LOG_ERR, "account: directory unavailable: %s",
+             icsoe_dir_reason(p->dir));
+        rc = PAM_AUTHINFO_UNAVAIL;
+        break;
+    default:
+        plog(p, ICSOE_LOG_ERR, "account: %s: %s (%s)", p->curp,
+             icsoe_status_name(st), icsoe_dir_reason(p->dir));
+        rc = PAM_SYSTEM_ERR;
+        break;
+    }
+    icsoe_capturist_clear(&c);
+    return rc;
+}
