@@ -11,6 +11,7 @@ lib_libicsoe_la_SOURCES = \
 	lib/input.h lib/form.c lib/redirect.c lib/header.c lib/email.c lib/csv.c \
 	lib/template.h lib/template.c \
 	lib/session.h lib/session.c \
+	lib/efirma.h lib/efirma.c \
 	lib/mail.h lib/mail.c lib/account.h lib/account.c \
 	lib/conf.h lib/conf.c \
 	lib/dir.h lib/dir_internal.h lib/ldapesc.c lib/dir_conn.c lib/dir_entry.c \

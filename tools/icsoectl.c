@@ -49,6 +49,9 @@ static const ctl_cmd commands[] = {
       "create capturists and grants from a CSV file (curp,nombre,correo,rfc)" },
     { "key", "generate", ctl_key_generate, "FILE [--force]",
       "write a new session key for mod_icsoe (mode 0600)" },
+    { "efirma", "show", ctl_efirma_show, "FILE",
+      "show a SAT e.firma/CSD certificate (.cer or PEM); exit 0 only for a "
+      "currently valid FIEL" },
     { "validate", "curp", ctl_validate_curp, "VALUE...",
       "check CURPs (no configuration needed)" },
     { "validate", "rfc", ctl_validate_rfc, "[--strict] VALUE...",

@@ -132,6 +132,7 @@ int ctl_capturist_list(ctl *c, int argc, char **argv);
 int ctl_capturist_import(ctl *c, int argc, char **argv);
 
 int ctl_key_generate(ctl *c, int argc, char **argv);
+int ctl_efirma_show(ctl *c, int argc, char **argv);
 int ctl_validate_curp(ctl *c, int argc, char **argv);
 int ctl_validate_rfc(ctl *c, int argc, char **argv);
 

@@ -15,7 +15,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_email \
 	tests/fuzz/fuzz_template \
 	tests/fuzz/fuzz_csv \
-	tests/fuzz/fuzz_pwpolicy
+	tests/fuzz/fuzz_pwpolicy \
+	tests/fuzz/fuzz_efirma
 check_PROGRAMS += $(FUZZ_TARGETS)
 TESTS += $(FUZZ_TARGETS)
 
@@ -67,6 +68,10 @@ tests_fuzz_fuzz_csv_LDADD = $(FUZZ_REPLAY_LIBS)
 tests_fuzz_fuzz_pwpolicy_SOURCES = tests/fuzz/fuzz_pwpolicy.c tests/fuzz/replay_main.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_pwpolicy_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS)
 tests_fuzz_fuzz_pwpolicy_LDADD = $(FUZZ_REPLAY_LIBS)
+
+tests_fuzz_fuzz_efirma_SOURCES = tests/fuzz/fuzz_efirma.c tests/fuzz/replay_main.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_efirma_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS)
+tests_fuzz_fuzz_efirma_LDADD = $(FUZZ_REPLAY_LIBS)
 
 # The libFuzzer runs: clang builds in $(abs_top_builddir)/_build-fuzz.
 FUZZ_ARGS =
