@@ -3,5 +3,5 @@ nobase_dist_icsoedata_DATA += \
 	schema/README.md \
 	schema/icsoe.schema schema/icsoe.ldif \
 	schema/acl-example.conf schema/slapd-db-example.conf schema/db-config.ldif \
-	schema/ppolicy-default.ldif schema/bootstrap.ldif \
+	schema/ppolicy-default.ldif schema/bootstrap.ldif schema/icsoe-slapd-setup \
 	conf/icsoe.conf.example
