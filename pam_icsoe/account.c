@@ -86,6 +86,12 @@ int icsoe_pam_acct_mgmt(icsoe_pam *p)
         rc = account_status(p, &c);
         if (rc == PAM_SUCCESS)
             rc = account_password_state(p);
+        if (rc == PAM_SUCCESS || rc == PAM_NEW_AUTHTOK_REQD) {
+            int urc = icsoe_pam_set_canonical_user(p);
+
+            if (urc != PAM_SUCCESS)
+                rc = urc;
+        }
         break;
     case ICSOE_ERR_NOT_FOUND:
         plog(p, ICSOE_LOG_NOTICE, "account: %s: no such capturist", p->curp);

@@ -1,3 +1,6 @@
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <security/pam_ext.h>
@@ -66,11 +69,31 @@ static void parse_contractors(pam_handle_t *pamh, const char *list,
     }
 }
 
+/* minimum_uid=N: a decimal number, nothing else.  A bad value keeps the
+ * highest sane protection (fail closed): every local account is skipped. */
+static void parse_minimum_uid(pam_handle_t *pamh, const char *value,
+                              icsoe_pam_args *args)
+{
+    char *end = NULL;
+    long n;
+
+    errno = 0;
+    n = strtol(value, &end, 10);
+    if (errno != 0 || end == value || *end != '\0' || n < 0) {
+        pam_syslog(pamh, LOG_ERR, "minimum_uid=: bad value '%s', skipping "
+                   "every local account", value);
+        args->minimum_uid = LONG_MAX;
+        return;
+    }
+    args->minimum_uid = n;
+}
+
 void icsoe_pam_args_parse(pam_handle_t *pamh, int argc, const char **argv,
                           icsoe_pam_args *args)
 {
     memset(args, 0, sizeof(*args));
     args->config = ICSOE_CONF_DEFAULT_PATH;
+    args->minimum_uid = ICSOE_PAM_DEFAULT_MINIMUM_UID;
 
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -87,6 +110,8 @@ void icsoe_pam_args_parse(pam_handle_t *pamh, int argc, const char **argv,
             args->use_authtok = 1;
         else if (starts_with(a, "config=") && a[7] != '\0')
             args->config = a + 7;
+        else if (starts_with(a, "minimum_uid="))
+            parse_minimum_uid(pamh, a + 12, args);
         else if (starts_with(a, "contratista="))
             parse_contractors(pamh, a + 12, args);
         else

@@ -8,6 +8,11 @@
 #include <security/pam_modules.h>
 #include "rfc.h"
 
+/* Default of minimum_uid=: a CURP-shaped name that is a local system or
+ * administrator account (uid below 1000, Debian's FIRST_UID) is never
+ * authenticated against the directory. */
+#define ICSOE_PAM_DEFAULT_MINIMUM_UID 1000L
+
 /* contratista=RFC,RFC,... accepts at most this many contractors. */
 #define ICSOE_PAM_MAX_CONTRACTORS 32
 
@@ -17,6 +22,7 @@ typedef struct icsoe_pam_args {
     int use_first_pass;     /* never prompt: take PAM_AUTHTOK / PAM_OLDAUTHTOK */
     int try_first_pass;     /* take the stored token if there is one, else prompt */
     int use_authtok;        /* password: the new password comes from PAM_AUTHTOK */
+    long minimum_uid;       /* minimum_uid=N: local accounts below N are not ours */
     int contractor_filter;  /* a contratista= argument was given */
     int contractor_error;   /* ... and one of its RFCs was malformed: deny all */
     char contractors[ICSOE_PAM_MAX_CONTRACTORS][ICSOE_RFC_BUFSZ];

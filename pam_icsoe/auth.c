@@ -34,7 +34,7 @@ static int auth_result(icsoe_pam *p, icsoe_status st,
     case ICSOE_ERR_NOT_FOUND:
     case ICSOE_ERR_INVALID_INPUT:
         plog(p, ICSOE_LOG_NOTICE, "auth: authentication failure for %s",
-             p->curp[0] != '\0' ? p->curp : "a malformed user name");
+             p->curp);
         return PAM_AUTH_ERR;
     case ICSOE_ERR_LOCKED:
         icsoe_conv_error(p->pamh, p->flags, MSG_LOCKED);
@@ -59,10 +59,20 @@ int icsoe_pam_authenticate(icsoe_pam *p)
     icsoe_ppolicy_info pp;
     char *password = NULL;
     icsoe_status st;
-    int rc;
+    int valid, rc;
 
-    if (icsoe_pam_get_curp(p, &rc) < 0)
+    /* Before the configuration, the directory and the password: a name
+     * that is not a well-formed CURP (root, a local user, a typo) is none
+     * of ours, and whether a string is a CURP is public knowledge, so
+     * answering at once tells nothing, while asking the directory would
+     * send a local password to slapd and wait for it when it hangs. */
+    valid = icsoe_pam_get_curp(p, &rc);
+    if (valid < 0)
         goto out;
+    if (valid == 0) {
+        rc = PAM_USER_UNKNOWN;
+        goto out;
+    }
     rc = icsoe_pam_open_directory(p);
     if (rc != PAM_SUCCESS)
         goto out;
@@ -73,6 +83,8 @@ int icsoe_pam_authenticate(icsoe_pam *p)
         goto out;
     st = icsoe_pam_verify(p, password, &pp);
     rc = auth_result(p, st, &pp);
+    if (rc == PAM_SUCCESS)
+        rc = icsoe_pam_set_canonical_user(p);
 out:
     icsoe_free_secret(password);
     return rc;

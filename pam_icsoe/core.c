@@ -2,6 +2,8 @@
  * logging through pam_syslog, the user name, the configuration and
  * directory, passwords from items or the conversation, the decoy
  * verification, and the ppolicy note between auth and the later steps. */
+#include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +15,10 @@
 /* pam_set_data() key of the note the auth step leaves for acct_mgmt. */
 #define ICSOE_PAM_NOTE "pam_icsoe_ppolicy_note"
 
-/* Verified with a made-up but well-formed CURP when the user name is not a
- * CURP, so that a malformed name costs the same directory work as an
- * unknown one (the 18th character, the check digit, is computed). */
+/* Verified with a made-up but well-formed CURP when the password is empty,
+ * so that an empty password costs the same directory work as a wrong one
+ * (the 18th character, the check digit, is computed).  (A name that is not
+ * a CURP never gets this far: see icsoe_pam_get_curp.) */
 #define ICSOE_DECOY_CURP17 "XEXX010101HNEXXXA"
 /* Sent with the decoy CURP when the password is empty: an empty password
  * must never reach a bind (it would be an anonymous bind). */
@@ -56,6 +59,45 @@ void icsoe_pam_fini(icsoe_pam *p)
 
 /* ----------------------------------------------------------- user, config */
 
+/* A user name is taken only as a person would type it on a terminal: no
+ * control character anywhere (a "CURP\n" would reach the application's
+ * PAM_USER, mod_authnz_pam's REMOTE_USER or a log line with its newline)
+ * and no surrounding space (it would be an alias of the real name).  Lower
+ * case is accepted: CURPs are case-insensitive, and PAM_USER is rewritten
+ * to the canonical upper-case CURP on success. */
+static int user_name_is_plain(const char *user)
+{
+    size_t len = strlen(user);
+
+    if (len == 0 || user[0] == ' ' || user[len - 1] == ' ')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)user[i];
+
+        if (c < 0x20 || c == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
+/* 1 when name is a local account (passwd database) with a uid below
+ * minimum_uid: root, daemons and administrators are never ours, even
+ * when someone gives one a CURP-shaped name. */
+static int is_local_system_account(const icsoe_pam *p, const char *name)
+{
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+
+    if (p->args.minimum_uid <= 0)
+        return 0;
+    errno = 0;
+    if (getpwnam_r(name, &pw, buf, sizeof(buf), &found) == ERANGE)
+        return 1;   /* an entry too big to read: not ours (fail closed) */
+    if (found == NULL)
+        return 0;
+    return (long)found->pw_uid < p->args.minimum_uid;
+}
+
 int icsoe_pam_get_curp(icsoe_pam *p, int *rc)
 {
     const char *user = NULL;
@@ -69,16 +111,47 @@ int icsoe_pam_get_curp(icsoe_pam *p, int *rc)
             *rc = PAM_SERVICE_ERR;
         return -1;
     }
+    p->curp[0] = '\0';
+    /* The name is not logged: it may be a password typed in the wrong
+     * field. */
+    if (!user_name_is_plain(user)) {
+        plog(p, ICSOE_LOG_DEBUG, "%s: user name has a control character "
+             "or surrounding spaces", p->opname);
+        return 0;
+    }
     r = icsoe_curp_check(user, p->curp);
     if (r != ICSOE_CURP_OK) {
-        /* The name is not logged: it may be a password typed in the wrong
-         * field. */
         plog(p, ICSOE_LOG_DEBUG, "%s: user name is not a CURP (%s)",
              p->opname, icsoe_curp_reason_name(r));
         p->curp[0] = '\0';
         return 0;
     }
+    if (is_local_system_account(p, user) ||
+        is_local_system_account(p, p->curp)) {
+        plog(p, ICSOE_LOG_NOTICE, "%s: %s is a local account below "
+             "minimum_uid=%ld, not a capturist", p->opname, p->curp,
+             p->args.minimum_uid);
+        p->curp[0] = '\0';
+        return 0;
+    }
     return 1;
+}
+
+int icsoe_pam_set_canonical_user(icsoe_pam *p)
+{
+    const void *item = NULL;
+    int rc;
+
+    if (p->curp[0] == '\0')
+        return PAM_SUCCESS;
+    rc = pam_get_item(p->pamh, PAM_USER, &item);
+    if (rc == PAM_SUCCESS && item != NULL && strcmp(item, p->curp) == 0)
+        return PAM_SUCCESS;
+    rc = pam_set_item(p->pamh, PAM_USER, p->curp);
+    if (rc != PAM_SUCCESS)
+        plog(p, ICSOE_LOG_ERR, "%s: cannot set PAM_USER to %s (%s)",
+             p->opname, p->curp, pam_strerror(p->pamh, rc));
+    return rc;
 }
 
 int icsoe_pam_open_directory(icsoe_pam *p)
@@ -136,8 +209,9 @@ int icsoe_pam_get_password(icsoe_pam *p, int item, const char *prompt,
 }
 
 /* Verifies a password for p->curp, or does exactly the same work for a
- * decoy account when the name is not a CURP or the password is empty, so
- * that none of these cases can be told apart by timing.  A decoy never
+ * decoy account when the password is empty, so that it cannot be told
+ * from a wrong one by timing (unknown and pending CURPs get the library's
+ * own decoy bind).  A decoy never
  * succeeds; an unreachable directory is still reported as such. */
 icsoe_status icsoe_pam_verify(icsoe_pam *p, const char *password,
                               icsoe_ppolicy_info *pp)

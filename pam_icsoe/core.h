@@ -63,8 +63,15 @@ void icsoe_pam_fini(icsoe_pam *p);
 
 /* Reads PAM_USER (prompting "CURP: " if the application set none) and
  * normalises it into p->curp.  Returns 1 for a valid CURP, 0 for a name
- * that is not one, -1 (with *rc set) when there is no user at all. */
+ * that is not one (control characters, surrounding spaces, not a
+ * well-formed CURP, or a local account below minimum_uid=), -1 (with *rc
+ * set) when there is no user at all.  Reads no configuration and talks to
+ * no server: the caller answers 0 with PAM_USER_UNKNOWN or PAM_IGNORE. */
 int icsoe_pam_get_curp(icsoe_pam *p, int *rc);
+
+/* Sets PAM_USER to the canonical CURP in p->curp (after a success), so
+ * the application and the modules below see one name per account. */
+int icsoe_pam_set_canonical_user(icsoe_pam *p);
 
 /* Loads the configuration and opens a directory handle into p. */
 int icsoe_pam_open_directory(icsoe_pam *p);

@@ -19,7 +19,8 @@
  * answers PAM_BAD_ITEM): tests put pam_wrapper's pam_set_items.so first in
  * the stack and pass the values in the environment instead.
  * Output:  "prompt: TEXT", "error: TEXT", "info: TEXT",
- *          "OP: CODE NAME MILLISECONDS", "env: ICSOE_CURP=VALUE",
+ *          "OP: CODE NAME MILLISECONDS", "env: PAM_USER=VALUE" and
+ *          "env: ICSOE_CURP=VALUE" (op env),
  *          with -T: "threads: N rounds: R" then "OP NAME: COUNT" lines.
  * Exit status: 0 all operations succeeded, 1 one failed, 2 usage/setup. */
 #include <pthread.h>
@@ -155,6 +156,27 @@ static double now_ms(void)
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
+/* PAM_USER as the application sees it now, control characters shown as
+ * \xNN so that one line stays one line. */
+static void print_user(pam_handle_t *pamh)
+{
+    const void *item = NULL;
+    const unsigned char *u;
+
+    if (pam_get_item(pamh, PAM_USER, &item) != PAM_SUCCESS || item == NULL) {
+        printf("env: PAM_USER=(unset)\n");
+        return;
+    }
+    printf("env: PAM_USER=");
+    for (u = item; *u != '\0'; u++) {
+        if (*u < 0x20 || *u == 0x7f)
+            printf("\\x%02x", *u);
+        else
+            putchar(*u);
+    }
+    putchar('\n');
+}
+
 static int run_op(pam_handle_t *pamh, drv_op op, int flags, int quiet)
 {
     const char *v;
@@ -175,6 +197,8 @@ static int run_op(pam_handle_t *pamh, drv_op op, int flags, int quiet)
     case OP_CHAUTHTOK_EXPIRED:
         return pam_chauthtok(pamh, flags | PAM_CHANGE_EXPIRED_AUTHTOK);
     case OP_ENV:
+        if (!quiet)
+            print_user(pamh);
         v = pam_getenv(pamh, "ICSOE_CURP");
         if (!quiet)
             printf("env: ICSOE_CURP=%s\n", v != NULL ? v : "(unset)");

@@ -21,6 +21,7 @@ PAM_WRAPPER = "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so"
 PAMTESTER = "/usr/bin/pamtester"
 # pam_wrapper's test module: sets PAM_AUTHTOK / PAM_OLDAUTHTOK from the
 # process environment (applications may not set those items themselves).
+NSS_WRAPPER = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so"
 PAM_SET_ITEMS = "/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_set_items.so"
 VALGRIND = "/usr/bin/valgrind"
 
@@ -101,6 +102,8 @@ class PamEnv:
         self.conf_path = os.fspath(conf_path)
         self.module = util.built("pam_icsoe/pam_icsoe.so")
         self.pamdrv_path = util.built("tests/integration/pamdrv")
+        self.preload = []       # more LD_PRELOAD libraries (nss_wrapper)
+        self.extra_env = {}
         # Without "other" pam_wrapper complains; it must deny everything.
         with open(os.path.join(self.dir, "other"), "w") as f:
             for kind in ("auth", "account", "password", "session"):
@@ -135,8 +138,9 @@ class PamEnv:
         """Environment for a PAM application under pam_wrapper."""
         e = dict(os.environ)
         # util.preload puts ICSOE_PRELOAD (ASan runtime) before pam_wrapper
-        e.update({"LD_PRELOAD": util.preload(PAM_WRAPPER), "PAM_WRAPPER": "1",
-                  "PAM_WRAPPER_SERVICE_DIR": self.dir})
+        e.update({"LD_PRELOAD": util.preload(PAM_WRAPPER, *self.preload),
+                  "PAM_WRAPPER": "1", "PAM_WRAPPER_SERVICE_DIR": self.dir})
+        e.update(self.extra_env)
         if debuglevel is not None:
             e["PAM_WRAPPER_DEBUGLEVEL"] = str(debuglevel)
         if extra:
@@ -171,6 +175,20 @@ class PamEnv:
                               env=self.env(items, debuglevel=debuglevel),
                               timeout=timeout)
         return parse_pamdrv(proc)
+
+    def local_accounts(self, entries):
+        """Make the PAM application see a passwd database of its own
+        (nss_wrapper): entries is [(name, uid)]."""
+        passwd = os.path.join(self.workdir, "passwd")
+        group = os.path.join(self.workdir, "group")
+        with open(passwd, "w") as f:
+            for name, uid in entries:
+                f.write(f"{name}:x:{uid}:{uid}:local:/nonexistent:/bin/sh\n")
+        with open(group, "w") as f:
+            for name, uid in entries:
+                f.write(f"{name}:x:{uid}:\n")
+        self.preload = [NSS_WRAPPER]
+        self.extra_env = {"NSS_WRAPPER_PASSWD": passwd, "NSS_WRAPPER_GROUP": group}
 
     def pamtester(self, user, *ops, stdin="", service="icsoe", timeout=60):
         return subprocess.run([PAMTESTER, "-v", service, user] + list(ops),
