@@ -66,6 +66,7 @@ static const conf_key conf_keys[] = {
     { "timeout", CT_INT, F(timeout), 0, 0, 5, NULL, 1, 300, NULL },
     { "tls_reqcert", CT_TLS, F(tls_reqcert), 0, 0, ICSOE_TLS_REQCERT_DEMAND, NULL, 0, 0, NULL },
     { "tls_cacertfile", CT_STR, F(tls_cacertfile), 0, 0, 0, NULL, 0, 0, NULL },
+    { "ppolicy_dn", CT_STR, F(ppolicy_dn), 0, 0, 0, NULL, 0, 0, NULL },
     { "ldap_starttls", CT_STARTTLS, F(ldap_starttls), 0, 0, ICSOE_STARTTLS_NO, NULL, 0, 0, NULL },
     { "smtp_url", CT_URL, F(smtp_url), 0, 0, 0, NULL, 0, 0, smtp_schemes },
     { "smtp_user", CT_STR, F(smtp_user), 0, 0, 0, NULL, 0, 0, NULL },

@@ -41,6 +41,7 @@ typedef struct icsoe_conf {
     icsoe_tls_reqcert tls_reqcert;
     char *tls_cacertfile;
     icsoe_starttls ldap_starttls;      /* "ldap_starttls no|try|required", default no */
+    char *ppolicy_dn;                  /* default password policy (ppolicy_default); NULL = cn=default,ou=policies,<base> */
 
     /* mail */
     char *smtp_url;                    /* smtp://host:port or smtps:// */

@@ -85,6 +85,22 @@ typedef struct icsoe_capturist {
     int pp_locked;          /* ppolicy pwdAccountLockedTime present */
 } icsoe_capturist;
 
+/* Password expiry and forced change as ppolicy will judge them at the
+ * next bind, read with the service connection (lib/dir_pwstate.c). */
+typedef struct icsoe_pwstate {
+    int must_change;        /* pwdReset, and the policy has pwdMustChange */
+    int expired;            /* pwdChangedTime + pwdMaxAge has passed */
+    int grace_left;         /* when expired: grace binds left (>= 0) */
+    long long expires_in;   /* seconds until expiry; -1 when it never does */
+    int warn;               /* inside the policy's pwdExpireWarning */
+} icsoe_pwstate;
+
+/* ICSOE_OK and *out filled; ICSOE_ERR_NOT_FOUND when no such capturist;
+ * ICSOE_ERR_INTERNAL when the entry or its policy cannot be read or is
+ * malformed (the caller denies); ICSOE_ERR_UNAVAILABLE. */
+icsoe_status icsoe_dir_password_state(icsoe_dir *d, const char *curp,
+                                      icsoe_pwstate *out);
+
 void icsoe_capturist_clear(icsoe_capturist *c);
 void icsoe_capturist_list_free(icsoe_capturist *v, size_t n);
 

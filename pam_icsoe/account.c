@@ -40,28 +40,67 @@ static int account_status(icsoe_pam *p, const icsoe_capturist *c)
     return PAM_SUCCESS;
 }
 
-/* ppolicy state seen by the auth step of this transaction. */
+/* Shows "your password expires in N days". */
+static void warn_expiry(icsoe_pam *p, long long seconds)
+{
+    char msg[160];
+    long long days = (seconds + 86399) / 86400;
+
+    snprintf(msg, sizeof(msg), "Tu contraseña vence en %lld %s.", days,
+             days == 1 ? "día" : "días");
+    icsoe_conv_info(p->pamh, p->flags, msg);
+}
+
+/* Must the password be changed before the capturist may in?  The account
+ * step reads the password state itself (icsoe_dir_password_state): with
+ * ssh keys there is no auth step, and after an auth that answered
+ * PAM_AUTHTOK_EXPIRED there is no note, so relying on the auth step's
+ * note let an expired account pass.  The note of a successful auth in
+ * this transaction still counts: its bind may have used the last grace
+ * login, which makes the state read now say "no grace left" although the
+ * capturist has just proved the password and may change it. */
 static int account_password_state(icsoe_pam *p)
 {
     const icsoe_pam_note *n = icsoe_pam_read_note(p);
-    char msg[160];
+    icsoe_pwstate ps;
+    icsoe_status st;
+    int must_change, expired;
 
-    if (n == NULL)
-        return PAM_SUCCESS;
-    if (icsoe_pam_needs_new_password(n)) {
+    st = icsoe_dir_password_state(p->dir, p->curp, &ps);
+    if (st == ICSOE_ERR_UNAVAILABLE) {
+        icsoe_conv_error(p->pamh, p->flags, MSG_UNAVAILABLE);
+        plog(p, ICSOE_LOG_ERR, "account: directory unavailable: %s",
+             icsoe_dir_reason(p->dir));
+        return PAM_AUTHINFO_UNAVAIL;
+    }
+    if (st != ICSOE_OK) {
+        /* Fail closed: an unreadable policy is not "no policy". */
+        plog(p, ICSOE_LOG_ERR, "account: %s: password state: %s (%s)",
+             p->curp, icsoe_status_name(st), icsoe_dir_reason(p->dir));
+        return PAM_SYSTEM_ERR;
+    }
+    must_change = ps.must_change || (n != NULL && n->must_change);
+    expired = ps.expired || (n != NULL && n->expired);
+    if (expired && n == NULL && ps.grace_left == 0) {
+        /* No grace bind left: slapd refuses the capturist's own bind, so
+         * no PAM password change can work either (pam_unix answers an
+         * expired, inactive password the same way). */
+        icsoe_conv_error(p->pamh, p->flags, MSG_EXPIRED_NO_GRACE);
+        plog(p, ICSOE_LOG_NOTICE, "account: %s password expired, no grace "
+             "login left", p->curp);
+        return PAM_ACCT_EXPIRED;
+    }
+    if (must_change || expired) {
         icsoe_conv_error(p->pamh, p->flags,
-                         n->must_change ? MSG_MUST_CHANGE : MSG_EXPIRED);
+                         must_change ? MSG_MUST_CHANGE : MSG_EXPIRED);
         plog(p, ICSOE_LOG_NOTICE, "account: %s must change the password "
-             "(%s)", p->curp, n->must_change ? "reset" : "expired");
+             "(%s)", p->curp, must_change ? "reset" : "expired");
         return PAM_NEW_AUTHTOK_REQD;
     }
-    if (n->expires_in > 0) {
-        int days = (n->expires_in + 86399) / 86400;
-
-        snprintf(msg, sizeof(msg), "Tu contraseña vence en %d %s.", days,
-                 days == 1 ? "día" : "días");
-        icsoe_conv_info(p->pamh, p->flags, msg);
-    }
+    if (n != NULL && n->expires_in > 0)
+        warn_expiry(p, n->expires_in);
+    else if (n == NULL && ps.warn)
+        warn_expiry(p, ps.expires_in);
     return PAM_SUCCESS;
 }
 

@@ -490,6 +490,60 @@ def test_expiry_warning(pam):
     assert r.infos == ["Tu contraseña vence en 1 día."]
 
 
+# The account step on its own (ssh keys: no auth step; or after auth
+# answered PAM_AUTHTOK_EXPIRED) reads the password state itself.
+
+def test_account_step_alone_sees_an_expired_password(pam):
+    pam.slapd.set_policy(pwdMaxAge=2, pwdGraceAuthNLimit=3)
+    add_capturist(pam.slapd, EXPIRING, PW, contractors=[RFC1])
+    assert pam.pamdrv(EXPIRING, "acct").code("acct") == "PAM_SUCCESS"
+    time.sleep(3)
+    r = pam.pamdrv(EXPIRING, "acct", "chauthtok-expired", "acct",
+                   answers=[PW, NEW_PW, NEW_PW], keep_going=True)
+    assert r.codes == ["PAM_NEW_AUTHTOK_REQD", "PAM_SUCCESS", "PAM_SUCCESS"], \
+        r.stdout + r.stderr
+    assert r.errors[0] == "Tu contraseña venció: debes cambiarla ahora."
+    assert pam.pamdrv(EXPIRING, "acct").code("acct") == "PAM_SUCCESS"
+    assert pam.slapd.can_bind(pam.slapd.capturist_dn(EXPIRING), NEW_PW)
+
+
+def test_account_step_after_authtok_expired_does_not_pass(pam):
+    """No grace login left: auth says PAM_AUTHTOK_EXPIRED; an application
+    (or a stack) that goes on to the account step must not get
+    PAM_SUCCESS there, and the account step alone must not either."""
+    pam.slapd.set_policy(pwdMaxAge=2, pwdGraceAuthNLimit=0)
+    add_capturist(pam.slapd, EXPIRING, PW, contractors=[RFC1])
+    time.sleep(3)
+    r = pam.pamdrv(EXPIRING, "auth", "acct", answers=[PW], keep_going=True)
+    assert r.codes == ["PAM_AUTHTOK_EXPIRED", "PAM_ACCT_EXPIRED"], r.stdout + r.stderr
+    r = pam.pamdrv(EXPIRING, "acct")
+    assert r.code("acct") == "PAM_ACCT_EXPIRED"
+    assert len(r.errors) == 1 and "Olvidaste" in r.errors[0]
+
+
+def test_account_step_alone_sees_an_administrator_reset(pam):
+    pam.slapd.set_policy(pwdMustChange=True)
+    pam.slapd.modify(pam.slapd.capturist_dn(ACTIVE), {"pwdReset": "TRUE"})
+    r = pam.pamdrv(ACTIVE, "acct")
+    assert r.code("acct") == "PAM_NEW_AUTHTOK_REQD"
+    assert r.errors == ["Debes cambiar tu contraseña ahora."]
+
+
+def test_account_step_alone_warns_before_expiry(pam):
+    pam.slapd.set_policy(pwdMaxAge=3600, pwdExpireWarning=7200)
+    add_capturist(pam.slapd, EXPIRING, PW, contractors=[RFC1])
+    r = pam.pamdrv(EXPIRING, "acct")
+    assert r.code("acct") == "PAM_SUCCESS"
+    assert r.infos == ["Tu contraseña vence en 1 día."]
+
+
+def test_account_step_fails_closed_without_its_policy(pam):
+    """A ppolicy_dn that names no entry is an error, not "no expiry"."""
+    pam.icsoe_conf.write(ppolicy_dn=f"cn=nope,ou=policies,{pam.slapd.base}")
+    r = pam.pamdrv(ACTIVE, "acct")
+    assert r.code("acct") == "PAM_SYSTEM_ERR"
+
+
 def test_silent_flag_shows_nothing(pam):
     r = pam.pamdrv(LOCKED, "auth", answers=[PW], silent=True)
     assert r.code("auth") == "PAM_PERM_DENIED"
