@@ -239,33 +239,40 @@ static const char *set_conf_file(cmd_parms *cmd, void *dummy, const char *v)
     return icsoe_load_conf_file(cmd->pool, path, &sc->conf);
 }
 
-static const char *set_key_file(cmd_parms *cmd, void *dummy, const char *v)
+/* Add one key file to a server's keyring (created on first use). */
+const char *icsoe_add_key_file(apr_pool_t *p, icsoe_srv_conf *sc,
+                               const char *path)
 {
-    icsoe_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
-                                              &icsoe_module);
-    const char *path = ap_server_root_relative(cmd->pool, v);
     char err[512] = "";
 
-    (void)dummy;
-    if (!path)
-        return apr_psprintf(cmd->pool, "ICSOESessionKeyFile: bad path '%s'", v);
     if (!sc->key_files) {
         icsoe_keyring *kr = icsoe_keyring_new();
 
         if (!kr)
             return "ICSOESessionKeyFile: out of memory";
-        apr_pool_cleanup_register(cmd->pool, kr, keyring_cleanup,
+        apr_pool_cleanup_register(p, kr, keyring_cleanup,
                                   apr_pool_cleanup_null);
         sc->keyring = kr;
-        sc->key_files = apr_array_make(cmd->pool, 2, sizeof(const char *));
+        sc->key_files = apr_array_make(p, 2, sizeof(const char *));
     }
     /* the keyring is ours until post_config hands it out read-only */
     if (icsoe_keyring_add_file((icsoe_keyring *)sc->keyring, path, err,
                                sizeof(err)) != 0)
-        return apr_psprintf(cmd->pool, "ICSOESessionKeyFile: %s",
-                            err[0] ? err : path);
+        return apr_psprintf(p, "ICSOESessionKeyFile: %s", err[0] ? err : path);
     APR_ARRAY_PUSH(sc->key_files, const char *) = path;
     return NULL;
+}
+
+static const char *set_key_file(cmd_parms *cmd, void *dummy, const char *v)
+{
+    icsoe_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                              &icsoe_module);
+    const char *path = ap_server_root_relative(cmd->pool, v);
+
+    (void)dummy;
+    if (!path)
+        return apr_psprintf(cmd->pool, "ICSOESessionKeyFile: bad path '%s'", v);
+    return icsoe_add_key_file(cmd->pool, sc, path);
 }
 
 /* ---- generated tables ---- */
@@ -295,8 +302,9 @@ const command_rec icsoe_directives[] = {
                   "path of the shared icsoe.conf (default "
                   ICSOE_CONF_DEFAULT_PATH ")"),
     AP_INIT_TAKE1("ICSOESessionKeyFile", set_key_file, NULL, RSRC_CONF,
-                  "session key file (64 hex digits, mode 0600); repeat for "
-                  "rotation: the first seals, all open"),
+                  "session key file (64 hex digits, mode 0600; default "
+                  ICSOE_SESSION_KEY_DEFAULT_PATH "); repeat for rotation: "
+                  "the first seals, all open"),
     ICSOE_STR_FIELDS(STR_CMD)
     ICSOE_INT_FIELDS(INT_CMD)
     ICSOE_FLAG_FIELDS(FLAG_CMD)

@@ -7,7 +7,8 @@ apachemod_LTLIBRARIES = mod_icsoe/mod_icsoe.la
 mod_icsoe_mod_icsoe_la_SOURCES = \
 	mod_icsoe/mod_icsoe.h mod_icsoe/mod_icsoe.c mod_icsoe/config.c \
 	mod_icsoe/session_cookie.c mod_icsoe/dirpool.c mod_icsoe/form.c \
-	mod_icsoe/page.c mod_icsoe/scrub.c mod_icsoe/auth.c mod_icsoe/appinfo.c
+	mod_icsoe/page.c mod_icsoe/scrub.c mod_icsoe/auth.c mod_icsoe/appinfo.c \
+	mod_icsoe/https_only.c
 # ---- MODPAGES: page handler sources go on the next line ----
 include $(srcdir)/mod_icsoe/pages.mk
 # ---- end of MODPAGES sources ----
@@ -19,8 +20,41 @@ mod_icsoe_mod_icsoe_la_LDFLAGS = -module -avoid-version -shared \
 mod_icsoe_mod_icsoe_la_LIBADD = lib/libicsoe.la $(LDAP_LIBS) $(CURL_LIBS) \
 	$(CRYPTO_LIBS)
 
-# Debian-style snippets (a2enmod icsoe), installed as examples.
-nobase_dist_icsoedata_DATA += conf/apache2/icsoe.load conf/apache2/icsoe.conf
+# Debian-style files.  "make install" puts icsoe.load (generated with the
+# configured module directory) and icsoe.conf (commented defaults only) in
+# $(apacheconfdir)/mods-available, so "a2enmod icsoe" works after a source
+# install too; an icsoe.conf already there is the admin's and is kept.  The
+# pages snippet, meant to be included inside the HTTPS <VirtualHost>, goes
+# under $(icsoedatadir)/conf/apache2/ with copies of the other two.
+nobase_dist_icsoedata_DATA += conf/apache2/icsoe.conf \
+	conf/apache2/icsoe-pages.conf
+nobase_nodist_icsoedata_DATA = conf/apache2/icsoe.load
+apachemodsdir = $(apacheconfdir)/mods-available
+EXTRA_DIST += conf/apache2/icsoe.load.in
+CLEANFILES += conf/apache2/icsoe.load
+conf/apache2/icsoe.load: $(srcdir)/conf/apache2/icsoe.load.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) conf/apache2 && \
+	  sed -e 's|@apachemoddir[@]|$(apachemoddir)|g' \
+	    $(srcdir)/conf/apache2/icsoe.load.in > $@.tmp && mv $@.tmp $@
+all-local: conf/apache2/icsoe.load
+
+install-data-local: mod-icsoe-install-mods-available
+mod-icsoe-install-mods-available: conf/apache2/icsoe.load
+	$(MKDIR_P) '$(DESTDIR)$(apachemodsdir)'
+	$(INSTALL_DATA) conf/apache2/icsoe.load '$(DESTDIR)$(apachemodsdir)/icsoe.load'
+	@if test -f '$(DESTDIR)$(apachemodsdir)/icsoe.conf'; then \
+	  echo "make install: keeping the existing $(DESTDIR)$(apachemodsdir)/icsoe.conf"; \
+	else \
+	  echo " $(INSTALL_DATA) $(srcdir)/conf/apache2/icsoe.conf '$(DESTDIR)$(apachemodsdir)/icsoe.conf'"; \
+	  $(INSTALL_DATA) $(srcdir)/conf/apache2/icsoe.conf '$(DESTDIR)$(apachemodsdir)/icsoe.conf'; \
+	fi
+# icsoe.conf goes only when it is still the file we installed.
+uninstall-local: mod-icsoe-uninstall-mods-available
+mod-icsoe-uninstall-mods-available:
+	rm -f '$(DESTDIR)$(apachemodsdir)/icsoe.load'
+	if cmp -s $(srcdir)/conf/apache2/icsoe.conf '$(DESTDIR)$(apachemodsdir)/icsoe.conf'; then \
+	  rm -f '$(DESTDIR)$(apachemodsdir)/icsoe.conf'; fi
+.PHONY: mod-icsoe-install-mods-available mod-icsoe-uninstall-mods-available
 
 # Apache loads mod_icsoe.so, not the libtool archive.
 install-data-hook: mod-icsoe-install-data-hook

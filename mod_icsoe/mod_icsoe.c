@@ -83,8 +83,13 @@ static int icsoe_handler(request_rec *r)
     if (!r->handler || strncmp(r->handler, "icsoe-", 6) != 0)
         return DECLINED;
     for (i = 0; i < sizeof(icsoe_handlers) / sizeof(icsoe_handlers[0]); i++) {
+        int rc;
+
         if (strcmp(r->handler, icsoe_handlers[i].name) != 0)
             continue;
+        rc = icsoe_https_guard(r);
+        if (rc != DECLINED)
+            return handler_result(r, rc);
         return handler_result(r, icsoe_handlers[i].fn(r));
     }
     return DECLINED;
@@ -121,14 +126,31 @@ static int icsoe_check_config(apr_pool_t *pconf, apr_pool_t *plog,
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
+    if (!main_sc->key_files) {
+        const char *err = icsoe_add_key_file(pconf, main_sc,
+                                             ICSOE_SESSION_KEY_DEFAULT_PATH);
+
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                         ICSOE_LOGNO(1202) "mod_icsoe: no ICSOESessionKeyFile "
+                         "configured and the default one cannot be used: %s "
+                         "(create it with \"icsoectl key generate "
+                         ICSOE_SESSION_KEY_DEFAULT_PATH "\")", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
     for (s = main_s; s; s = s->next) {
         icsoe_srv_conf *sc = ap_get_module_config(s->module_config,
                                                   &icsoe_module);
 
-        /* vhosts were merged before the main server got its default file */
+        /* vhosts were merged before the main server got its defaults */
         if (!sc->conf) {
             sc->conf_path = main_sc->conf_path;
             sc->conf = main_sc->conf;
+        }
+        if (!sc->key_files) {
+            sc->key_files = main_sc->key_files;
+            sc->keyring = main_sc->keyring;
         }
         if (!sc->keyring || icsoe_keyring_count(sc->keyring) == 0) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,

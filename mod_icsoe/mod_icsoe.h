@@ -212,6 +212,10 @@ int icsoe_redirect_303(request_rec *r, const char *location);
  * 500, 503; others fall back to "error_500" text with the real status).
  * Returns OK (response written). */
 int icsoe_error_page(request_rec *r, int status);
+/* https_only.c: with ICSOECookieSecure On, a page reached over plain HTTP
+ * is answered here (301 to https for GET/HEAD, 403 page otherwise) before
+ * its handler reads anything.  DECLINED when the request may go on. */
+int icsoe_https_guard(request_rec *r);
 /* login_url?r=<percent-encoded path+query of this request> */
 const char *icsoe_login_redirect_url(request_rec *r);
 
@@ -269,5 +273,12 @@ void icsoe_srv_conf_finish(icsoe_srv_conf *sc);
  * message naming the file and line. */
 const char *icsoe_load_conf_file(apr_pool_t *p, const char *path,
                                  const icsoe_conf **out);
+/* Add a session key file to sc's keyring (created in pool p on first use);
+ * NULL or an error message naming the file. */
+const char *icsoe_add_key_file(apr_pool_t *p, icsoe_srv_conf *sc,
+                               const char *path);
+/* The key file used when no ICSOESessionKeyFile is configured, so the
+ * Debian mods-available file can hold only commented defaults. */
+#define ICSOE_SESSION_KEY_DEFAULT_PATH "/etc/icsoe/session.key"
 
 #endif

@@ -33,3 +33,13 @@ pam-icsoe-install-data-hook:
 	rm -f $(DESTDIR)$(pamdir)/pam_icsoe.la
 pam-icsoe-uninstall-hook:
 	rm -f $(DESTDIR)$(pamdir)/pam_icsoe.so
+
+# "make uninstall" refuses while a PAM stack still names pam_icsoe: removing
+# the module would make every login of that stack fail ("Module is
+# unknown"), root's su included.  Every automake uninstall rule starts with
+# $(NORMAL_UNINSTALL) (the GNU hook for exactly this), so the check runs
+# before anything is removed.  ICSOE_PAMD_DIR points it elsewhere (the
+# tests use a fake pam.d).
+ICSOE_PAMD_DIR = /etc/pam.d
+NORMAL_UNINSTALL = $(SHELL) $(top_srcdir)/scripts/uninstall-check '$(ICSOE_PAMD_DIR)'
+EXTRA_DIST += scripts/uninstall-check

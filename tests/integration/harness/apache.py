@@ -12,8 +12,8 @@ configuration fails with Apache's own message instead of a timeout.
 conf_snippet is appended at server level; "@PORT@", "@WORKDIR@" and
 "@DOCROOT@" in it are replaced (so a snippet can declare name-based
 <VirtualHost 127.0.0.1:@PORT@> blocks).  The module's page locations come
-from the project's conf/apache2/icsoe.conf with our config and key files
-substituted.  When run as root the server drops to www-data like a real
+from the project's conf/apache2/icsoe-pages.conf (pages=False leaves them
+out, for a test that includes the snippet in a vhost of its own).  When run as root the server drops to www-data like a real
 installation, so every directory on the way to ServerRoot is made
 traversable (o+x) and the document root readable.
 """
@@ -62,7 +62,7 @@ def _make_traversable(path):
 class Apache:
     def __init__(self, workdir, conf_snippet="", modules=(), load_icsoe=True,
                  icsoe_conf_path=None, key_files=None, server_name="127.0.0.1",
-                 extra_env=None, revalidate=None):
+                 extra_env=None, revalidate=None, pages=True):
         self.workdir = os.path.abspath(os.fspath(workdir))
         os.makedirs(self.workdir, exist_ok=True)
         self.conf_snippet = conf_snippet
@@ -71,6 +71,7 @@ class Apache:
         self.server_name = server_name
         self.extra_env = dict(extra_env or {})
         self.revalidate = revalidate
+        self.pages = pages
         self.port = util.free_port()
         self.docroot = os.path.join(self.workdir, "htdocs")
         self.rundir = os.path.join(self.workdir, "run")
@@ -101,20 +102,16 @@ class Apache:
         return path
 
     def _icsoe_block(self):
-        """conf/apache2/icsoe.conf with our config and key files."""
-        out = []
-        keys_done = False
-        for line in open(util.src("conf/apache2/icsoe.conf")):
-            word = line.split()[0] if line.split() else ""
-            if word == "ICSOEConfigFile":
-                out.append(f"    ICSOEConfigFile {self.icsoe_conf_path}\n")
-            elif word == "ICSOESessionKeyFile":
-                if not keys_done:
-                    out.extend(f"    ICSOESessionKeyFile {k}\n" for k in self.key_files)
-                    keys_done = True
-            else:
-                out.append(line)
-        return "".join(out)
+        """Our config and key files, then the project's own Apache files as
+        a Debian site uses them: mods-available/icsoe.conf (commented
+        defaults) and the pages snippet, included at server level here
+        (these private servers are plain HTTP with ICSOECookieSecure Off)."""
+        out = [f"ICSOEConfigFile {self.icsoe_conf_path}"]
+        out += [f"ICSOESessionKeyFile {k}" for k in self.key_files]
+        out.append(f"Include {util.src('conf/apache2/icsoe.conf')}")
+        if self.pages:
+            out.append(f"Include {util.src('conf/apache2/icsoe-pages.conf')}")
+        return "\n".join(out) + "\n"
 
     def _render_snippet(self):
         return (self.conf_snippet.replace("@PORT@", str(self.port))
