@@ -81,6 +81,13 @@ static const conf_key conf_keys[] = {
     { "reset_token_lifetime", CT_INT, F(reset_token_lifetime), 0, 0, 3600, NULL, 300, 7 * 86400, NULL },
     { "recover_interval", CT_INT, F(recover_interval), 0, 0, 900, NULL, 0, 86400, NULL },
     { "site_name", CT_STR, F(site_name), 0, 0, 0, "ICSOE", 0, 0, NULL },
+    { "unix_uid_min", CT_INT, F(unix_uid_min), 0, 0, 0, NULL, 1000, 2147483646, NULL },
+    { "unix_uid_max", CT_INT, F(unix_uid_max), 0, 0, 0, NULL, 1000, 2147483646, NULL },
+    { "unix_gid_min", CT_INT, F(unix_gid_min), 0, 0, 0, NULL, 1000, 2147483646, NULL },
+    { "unix_gid_max", CT_INT, F(unix_gid_max), 0, 0, 0, NULL, 1000, 2147483646, NULL },
+    { "unix_home", CT_STR, F(unix_home), 0, 0, 0, "/home", 0, 0, NULL },
+    { "unix_shell", CT_STR, F(unix_shell), 0, 0, 0, "/bin/bash", 0, 0, NULL },
+    { "unix_group", CT_STR, F(unix_group), 0, 0, 0, "capturistas", 0, 0, NULL },
     { "password_min_length", CT_UINT, F(pwpolicy.min_length), 0, 0, 15, NULL, 8, 128, NULL },
     { "password_max_length", CT_UINT, F(pwpolicy.max_length), 0, 0, 128, NULL, 64, 1024, NULL },
     { "password_classes", CT_CLASSES, F(pwpolicy.classes), 0, 0, 0, NULL, 0, 0, NULL },
@@ -607,6 +614,57 @@ static int check_file(conf_parse *p)
     return 0;
 }
 
+/* The Unix identity keys come as a whole: both ranges, each min <= max,
+ * absolute paths, and a group name NSS and sshd accept. */
+static int check_unix(conf_parse *p)
+{
+    icsoe_conf *c = p->c;
+    const char *g = c->unix_group;
+    int any = p->seen[key_index("unix_uid_min")] || p->seen[key_index("unix_uid_max")] ||
+              p->seen[key_index("unix_gid_min")] || p->seen[key_index("unix_gid_max")];
+
+    if (any && (c->unix_uid_min == 0 || c->unix_uid_max == 0 ||
+                c->unix_gid_min == 0 || c->unix_gid_max == 0)) {
+        perr(p, "unix_uid_min, unix_uid_max, unix_gid_min and unix_gid_max "
+             "must be set together");
+        return -1;
+    }
+    if (c->unix_uid_min > c->unix_uid_max || c->unix_gid_min > c->unix_gid_max) {
+        p->line = p->seen[key_index(c->unix_uid_min > c->unix_uid_max
+                                    ? "unix_uid_min" : "unix_gid_min")];
+        perr(p, "a unix_*_min is greater than its unix_*_max");
+        return -1;
+    }
+    if (c->unix_home[0] != '/' || c->unix_shell[0] != '/') {
+        p->line = p->seen[key_index(c->unix_home[0] != '/' ? "unix_home" : "unix_shell")];
+        perr(p, "unix_home and unix_shell must be absolute paths");
+        return -1;
+    }
+    if (!icsoe_unix_name_ok(g)) {
+        p->line = p->seen[key_index("unix_group")];
+        perr(p, "unix_group '%s' is not a portable group name "
+             "([a-z_][a-z0-9_-]*, at most 32 characters)", g);
+        return -1;
+    }
+    return 0;
+}
+
+int icsoe_unix_name_ok(const char *s)
+{
+    size_t i, n = strlen(s);
+
+    if (n == 0 || n > 32 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+        return 0;
+    for (i = 1; i < n; i++) {
+        char ch = s[i];
+
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+              ch == '-'))
+            return 0;
+    }
+    return 1;
+}
+
 static int load_blocklist(conf_parse *p)
 {
     icsoe_conf *c = p->c;
@@ -738,7 +796,8 @@ icsoe_conf *icsoe_conf_load(const char *path, char *err, size_t errlen)
         goto out;
     p.line = p.line ? p.line : 1;
     if (check_file(&p) != 0 || set_string_defaults(&p) != 0 ||
-        derive_login_url(&p) != 0 || load_blocklist(&p) != 0)
+        derive_login_url(&p) != 0 || check_unix(&p) != 0 ||
+        load_blocklist(&p) != 0)
         goto out;
     ok = 1;
 out:

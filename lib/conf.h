@@ -61,6 +61,14 @@ typedef struct icsoe_conf {
     int recover_interval;              /* seconds between recovery mails per account, default 900 */
     char *site_name;                   /* "ICSOE", used in mails and pages */
 
+    /* optional Unix identities for capturists (NSS, ssh): off while
+     * unix_uid_min is 0 */
+    int unix_uid_min, unix_uid_max;    /* uidNumber range of capturists */
+    int unix_gid_min, unix_gid_max;    /* gidNumber range of ICSOE groups */
+    char *unix_home;                   /* parent of the homes, default /home */
+    char *unix_shell;                  /* default /bin/bash */
+    char *unix_group;                  /* primary group of every capturist */
+
     /* password policy (the blocklist is owned by the conf) */
     icsoe_pwpolicy pwpolicy;
     char *password_blocklist;          /* path */
@@ -71,6 +79,9 @@ typedef struct icsoe_conf {
  * naming file and line.  Caller frees with icsoe_conf_free. */
 icsoe_conf *icsoe_conf_load(const char *path, char *err, size_t errlen);
 void icsoe_conf_free(icsoe_conf *c);
+
+/* 1 for a portable Unix group name: [a-z_][a-z0-9_-]*, 1..32 bytes. */
+int icsoe_unix_name_ok(const char *s);
 
 /* Default path when nothing else is given. */
 #define ICSOE_CONF_DEFAULT_PATH "/etc/icsoe/icsoe.conf"

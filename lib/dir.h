@@ -186,6 +186,30 @@ icsoe_status icsoe_dir_change_password(icsoe_dir *d, const char *curp,
                                        const char *new_password,
                                        icsoe_pwchange_reason *why);
 
+/* ---- Unix identities (optional; lib/dir_posix.c) ----
+ * posixAccount on capturist entries and posixGroup entries below
+ * ou=grupos, numbered from the id pool cn=icsoe-idpool,ou=grupos (atomic:
+ * two concurrent calls never get the same number).  Every call returns
+ * ICSOE_ERR_INVALID_INPUT when unix_uid_min/max are not configured. */
+/* Gives the capturist uidNumber, gidNumber (the unix_group site group,
+ * created on first use), homeDirectory unix_home/CURP and loginShell, and
+ * puts it in its contractors' groups.  EXISTS (with *uid, *gid) if it
+ * already has them; ICSOE_ERR_EXISTS with the reason set when a range is
+ * exhausted. */
+icsoe_status icsoe_dir_posix_enable(icsoe_dir *d, const char *curp, long *uid, long *gid);
+/* Removes them and the group memberships; NOT_FOUND if it has none. */
+icsoe_status icsoe_dir_posix_disable(icsoe_dir *d, const char *curp);
+/* Recomputes the capturist's contractor-group memberships from its entry
+ * (after a grant, revoke or removal).  A missing capturist leaves every
+ * group. */
+icsoe_status icsoe_dir_posix_sync(icsoe_dir *d, const char *curp);
+/* A posixGroup cn=name for the capturists of rfc (those with a Unix
+ * identity become members).  EXISTS if rfc already has a group or the
+ * name is taken; INVALID_INPUT for a name that is not [a-z_][a-z0-9_-]*. */
+icsoe_status icsoe_dir_posix_group_enable(icsoe_dir *d, const char *rfc,
+                                          const char *name, long *gid);
+icsoe_status icsoe_dir_posix_group_disable(icsoe_dir *d, const char *rfc);
+
 /* ---- helpers (exposed for tests and fuzzing) ---- */
 /* RFC 4515 escaping of a filter value into a malloc'd string. */
 char *icsoe_ldap_filter_escape(const char *value) __attribute__((warn_unused_result));

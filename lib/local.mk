@@ -16,7 +16,7 @@ lib_libicsoe_la_SOURCES = \
 	lib/conf.h lib/conf.c \
 	lib/dir.h lib/dir_internal.h lib/ldapesc.c lib/dir_conn.c lib/dir_entry.c \
 	lib/dir_capturist.c lib/dir_contractor.c lib/dir_auth.c lib/dir_token.c \
-	lib/dir_pwstate.c
+	lib/dir_pwstate.c lib/dir_posix.c
 lib_libicsoe_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
 lib_libicsoe_la_LIBADD = $(LDAP_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
 

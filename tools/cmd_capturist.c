@@ -399,6 +399,7 @@ static int grant_revoke(ctl *c, int argc, char **argv, int grant)
         rc = ctl_dir_fail(c, st, what);
     } else {
         print_done(c, curp, rfc, grant ? "granted" : "revoked", NULL);
+        rc = ctl_posix_sync(c, curp);
     }
 
 out:
@@ -446,6 +447,8 @@ static int simple_verb(ctl *c, int argc, char **argv, simple_op op)
         snprintf(what, sizeof(what), "cannot %s capturist %s", names[op], curp);
         return ctl_dir_fail(c, st, what);
     }
+    if (op == OP_REMOVE && ctl_posix_sync(c, curp) != CTL_EXIT_OK)
+        return CTL_EXIT_UNAVAILABLE;
     /* Report the resulting status (unlock goes back to active or pending). */
     if (op != OP_REMOVE && icsoe_dir_capturist_get(c->dir, curp, &cap) == ICSOE_OK)
         print_done(c, curp, NULL, done[op], icsoe_capturist_status_name(cap.status));

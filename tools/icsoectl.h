@@ -131,6 +131,12 @@ int ctl_capturist_show(ctl *c, int argc, char **argv);
 int ctl_capturist_list(ctl *c, int argc, char **argv);
 int ctl_capturist_import(ctl *c, int argc, char **argv);
 
+int ctl_capturist_posix(ctl *c, int argc, char **argv);
+int ctl_contractor_posix(ctl *c, int argc, char **argv);
+/* After a grant, revoke or removal: the capturist's Unix group memberships
+ * follow (nothing when Unix identities are off).  An exit code. */
+int ctl_posix_sync(ctl *c, const char *curp);
+
 int ctl_key_generate(ctl *c, int argc, char **argv);
 int ctl_efirma_show(ctl *c, int argc, char **argv);
 int ctl_validate_curp(ctl *c, int argc, char **argv);

@@ -1,7 +1,7 @@
 """A private slapd for one test, built from the project's own schema/ files.
 
 The instance uses slapd.conf (faster than slapadd of cn=config): the stock
-core/cosine/inetorgperson schemas, schema/icsoe.schema, the ppolicy and
+core/cosine/nis/inetorgperson schemas (what Debian's slapd loads), schema/icsoe.schema, the ppolicy and
 argon2 modules, an mdb database in the work directory, schema/acl-example.conf
 and schema/slapd-db-example.conf rendered for the base, then the entries of
 schema/ppolicy-default.ldif and schema/bootstrap.ldif added over LDAP (so
@@ -148,6 +148,7 @@ class Slapd:
         conf = f"""\
 {tlsconf}include {STOCK_SCHEMA}/core.schema
 include {STOCK_SCHEMA}/cosine.schema
+include {STOCK_SCHEMA}/nis.schema
 include {STOCK_SCHEMA}/inetorgperson.schema
 include {util.src("schema/icsoe.schema")}
 pidfile {self.workdir}/slapd.pid
