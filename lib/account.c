@@ -258,3 +258,41 @@ icsoe_status icsoe_account_notify_password_set(const icsoe_conf *conf,
         icsoe_set_err(err, errlen, "password notice for %s not mailed: %s", c->curp, mailerr);
     return st;
 }
+
+icsoe_status icsoe_account_notify_linked(const icsoe_conf *conf,
+                                         const icsoe_capturist *c,
+                                         const char *contractor_rfc,
+                                         const char *contractor_name,
+                                         char *err, size_t errlen)
+{
+    char mailerr[512] = "";
+    icsoe_status st;
+
+    if (conf == NULL || c == NULL || contractor_rfc == NULL) {
+        icsoe_set_err(err, errlen, "no configuration, capturist or contractor");
+        return ICSOE_ERR_INVALID_INPUT;
+    }
+    st = check_mail_conf(conf, err, errlen);
+    if (st != ICSOE_OK)
+        return st;
+    st = check_recipient(c, err, errlen);
+    if (st != ICSOE_OK)
+        return st;
+    {
+        const icsoe_tvar vars[] = {
+            { "site_name", site_name(conf) },
+            { "name", c->name },
+            { "curp", c->curp },
+            { "link", "" },
+            { "valid_until", "" },
+            { "login_url", login_url(conf) },
+            { "contractor_rfc", contractor_rfc },
+            { "contractor_name", contractor_name != NULL ? contractor_name : "" },
+        };
+        st = icsoe_mail_send_template(conf, "linked", vars, sizeof vars / sizeof vars[0],
+                                      c->email, c->name, mailerr, sizeof mailerr);
+    }
+    if (st != ICSOE_OK)
+        icsoe_set_err(err, errlen, "link notice for %s not mailed: %s", c->curp, mailerr);
+    return st;
+}

@@ -26,4 +26,12 @@ icsoe_status icsoe_account_notify_password_set(const icsoe_conf *conf,
                                                const icsoe_capturist *c,
                                                char *err, size_t errlen);
 
+/* "Un contratista te agregó como capturista" mail: an existing capturist
+ * was linked to one more contractor (no new password, no link). */
+icsoe_status icsoe_account_notify_linked(const icsoe_conf *conf,
+                                         const icsoe_capturist *c,
+                                         const char *contractor_rfc,
+                                         const char *contractor_name,
+                                         char *err, size_t errlen);
+
 #endif

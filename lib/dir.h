@@ -83,6 +83,9 @@ typedef struct icsoe_capturist {
     int token_purpose;      /* icsoe_token_purpose or 0 */
     time_t last_recover;    /* last recovery mail, 0 if never */
     int pp_locked;          /* ppolicy pwdAccountLockedTime present */
+    time_t created;         /* createTimestamp (registration), 0 if unknown */
+    char registered_by[ICSOE_RFC_BUFSZ]; /* contractor that created it
+                                          * on its page, "" if unknown */
 } icsoe_capturist;
 
 /* Password expiry and forced change as ppolicy will judge them at the

@@ -14,7 +14,7 @@
 char *dir_capturist_attrs[] = {
     "uid", "cn", "mail", "icsoeStatus", "icsoeContractorRFC", "icsoeEpoch",
     "icsoeTokenExpiry", "icsoeTokenPurpose", "icsoeLastRecover",
-    "pwdAccountLockedTime", NULL
+    "pwdAccountLockedTime", "createTimestamp", "icsoeRegisteredBy", NULL
 };
 
 static const char *const status_names[] = { "pending", "active", "locked" };
@@ -143,6 +143,13 @@ icsoe_status dir_read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
     else
         out->token_purpose = purpose;
     out->last_recover = get_time(ld, e, "icsoeLastRecover", &bad);
+    out->created = get_time(ld, e, "createTimestamp", &bad);
+    s = dir_get_str(ld, e, "icsoeRegisteredBy", &bad);
+    if (s != NULL && strlen(s) < sizeof(out->registered_by))
+        memcpy(out->registered_by, s, strlen(s) + 1);
+    else if (s != NULL)
+        bad = 1;
+    free(s);
     locked = ldap_get_values_len(ld, e, "pwdAccountLockedTime");
     out->pp_locked = locked != NULL && locked[0] != NULL;
     if (locked != NULL)
@@ -287,6 +294,8 @@ static icsoe_status capturist_add(icsoe_dir *d, const icsoe_capturist *c)
     char *mail[] = { c->email, NULL };
     char *status[] = { "pending", NULL };
     char *epoch[] = { "0", NULL };
+    char *regby[] = { (char *)c->registered_by, NULL };
+    LDAPMod m_regby = { LDAP_MOD_ADD, "icsoeRegisteredBy", { regby } };
     LDAPMod m_oc = { LDAP_MOD_ADD, "objectClass", { oc } };
     LDAPMod m_uid = { LDAP_MOD_ADD, "uid", { uid } };
     LDAPMod m_cn = { LDAP_MOD_ADD, "cn", { name } };
@@ -298,7 +307,7 @@ static icsoe_status capturist_add(icsoe_dir *d, const icsoe_capturist *c)
      * counted (ncontractors), so terminate a copy of the pointers. */
     char **rfcs = calloc(c->ncontractors + 1, sizeof(*rfcs));
     LDAPMod m_rfc = { LDAP_MOD_ADD, "icsoeContractorRFC", { rfcs } };
-    LDAPMod *mods[9];
+    LDAPMod *mods[10];
     dir_add a;
     icsoe_status st;
     size_t n = 0;
@@ -314,6 +323,8 @@ static icsoe_status capturist_add(icsoe_dir *d, const icsoe_capturist *c)
         mods[n++] = &m_mail;
     if (c->ncontractors > 0)
         mods[n++] = &m_rfc;
+    if (c->registered_by[0] != '\0')
+        mods[n++] = &m_regby;
     mods[n] = NULL;
     if (rfcs == NULL)
         return ICSOE_ERR_INTERNAL;

@@ -376,9 +376,9 @@ const char *icsoe_efirma_usable_message(icsoe_efirma_usable u)
     case ICSOE_EFIRMA_USABLE: return "Certificado de e.firma vigente.";
     case ICSOE_EFIRMA_IS_CSD:
         return "El certificado es un Certificado de Sello Digital (CSD). "
-               "Para ingresar use su e.firma (FIEL).";
-    case ICSOE_EFIRMA_EXPIRED: return "Su certificado de e.firma está vencido.";
-    case ICSOE_EFIRMA_NOT_YET_VALID: return "Su certificado de e.firma todavía no es vigente.";
+               "Para ingresar usa tu e.firma (FIEL).";
+    case ICSOE_EFIRMA_EXPIRED: return "Tu certificado de e.firma está vencido.";
+    case ICSOE_EFIRMA_NOT_YET_VALID: return "Tu certificado de e.firma todavía no es vigente.";
     }
     return "El certificado no puede usarse para ingresar.";
 }

@@ -53,7 +53,7 @@ typedef struct icsoe_efirma {
     int rfc_check_digit_warning;      /* an RFC fails its check digit (SAT issued some) */
     char name[ICSOE_EFIRMA_NAME_MAX]; /* CN, else name (2.5.4.41), else O */
     char issuer[ICSOE_EFIRMA_ISSUER_MAX]; /* RFC 2253, UTF-8 */
-    char serial[ICSOE_EFIRMA_SERIAL_MAX]; /* uppercase hex, no leading zeros */
+    char serial[ICSOE_EFIRMA_SERIAL_MAX]; /* uppercase hex, whole bytes (openssl x509 -serial) */
     time_t not_before;
     time_t not_after;
 } icsoe_efirma;

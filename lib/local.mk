@@ -25,7 +25,8 @@ lib_libicsoe_la_LIBADD = $(LDAP_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
 MAIL_TEMPLATE_FILES = \
 	templates/mail/activation.txt templates/mail/activation.html \
 	templates/mail/reset.txt templates/mail/reset.html \
-	templates/mail/password_set.txt templates/mail/password_set.html
+	templates/mail/password_set.txt templates/mail/password_set.html \
+	templates/mail/linked.txt templates/mail/linked.html
 nodist_lib_libicsoe_la_SOURCES = lib/mail_templates.c
 BUILT_SOURCES = lib/mail_templates.c
 CLEANFILES += lib/mail_templates.c

@@ -65,7 +65,8 @@ char *icsoe_mail_build(const icsoe_conf *conf, const icsoe_mail *m, time_t now,
 icsoe_status icsoe_mail_send(const icsoe_conf *conf, const icsoe_mail *m,
                              char *err, size_t errlen);
 
-/* Templated mails.  name is "activation", "reset" or "password_set"; the
+/* Templated mails.  name is "activation", "reset", "password_set" or
+ * "linked" (also gets contractor_rfc and contractor_name); the
  * subject is the text template's first line "Subject: ..." (one blank line
  * after it is skipped).  Templates come from
  * conf->mail_template_dir/<name>.txt|.html when set (each file that exists

@@ -37,7 +37,10 @@
     X(template_dir, "ICSOETemplateDir", NULL, check_dir,                       \
       "directory with page templates overriding the built-in ones")            \
     X(header_prefix, "ICSOEHeaderPrefix", ICSOE_DEFAULT_HEADER_PREFIX,         \
-      check_prefix, "prefix of the identity request headers")
+      check_prefix, "prefix of the identity request headers")                  \
+    X(contractor_auth, "ICSOEContractorAuth", ICSOE_DEFAULT_CONTRACTOR_AUTH,   \
+      check_contractor_auth, "how icsoe-capturists knows the contractor: "     \
+      "efirma (TLS client certificate verified by mod_ssl) or remote-user")
 
 /* X(field, directive, default, min, max, help) for integer fields. */
 #define ICSOE_INT_FIELDS(X)                                                   \
@@ -46,7 +49,9 @@
     X(max_age, "ICSOESessionMaxAge", ICSOE_DEFAULT_MAX_AGE, 1, 30 * 86400,     \
       "seconds after login after which a session ends")                        \
     X(revalidate, "ICSOERevalidateInterval", ICSOE_DEFAULT_REVALIDATE, 0,      \
-      86400, "seconds between re-checks of the account against LDAP")
+      86400, "seconds between re-checks of the account against LDAP")          \
+    X(bulk_max_rows, "ICSOEBulkMaxRows", ICSOE_DEFAULT_BULK_MAX_ROWS, 1,       \
+      100000, "data rows accepted in one Carga masiva upload")
 
 /* X(field, directive, default, help) for On|Off fields. */
 #define ICSOE_FLAG_FIELDS(X)                                                  \
@@ -150,6 +155,14 @@ static const char *check_prefix(cmd_parms *cmd, const char *v)
     return NULL;
 }
 
+static const char *check_contractor_auth(cmd_parms *cmd, const char *v)
+{
+    if (strcmp(v, "efirma") == 0 || strcmp(v, "remote-user") == 0)
+        return NULL;
+    return apr_psprintf(cmd->pool, "%s: '%s' must be efirma or remote-user",
+                        cmd->cmd->name, v);
+}
+
 /* ---- generic setters driven by the field descriptors ---- */
 
 static const char *set_str(cmd_parms *cmd, void *dummy, const char *v)
@@ -178,7 +191,7 @@ static const char *set_int(cmd_parms *cmd, void *dummy, const char *v)
     errno = 0;
     n = apr_strtoi64(v, &end, 10);
     if (errno || end == v || *end != '\0' || n < f->min || n > f->max)
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a number of seconds "
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number "
                             "between %ld and %ld", cmd->cmd->name, v,
                             f->min, f->max);
     *(int *)((char *)sc + f->offset) = (int)n;

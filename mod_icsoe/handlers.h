@@ -62,4 +62,27 @@ const char *icsoe_pg_field(request_rec *r, const icsoe_form *f,
  * (handler_login.c, used by icsoe-logout).  Returns the handler's value. */
 int icsoe_pg_login_after_logout(request_rec *r);
 
+/* ---- the contractor's page (contractor_id.c) ---- */
+
+/* The contractor signed in on icsoe-capturists, for this request only:
+ * there is no contractor session, every request proves the identity again
+ * (the TLS client certificate rides on the connection). */
+typedef struct icsoe_contractor_id {
+    char rfc[ICSOE_RFC_BUFSZ];
+    const char *serial;   /* certificate serial (hex), "-" for remote-user */
+    const char *name;     /* razón social from the directory */
+} icsoe_contractor_id;
+
+/* 1 with *id filled when the request comes from a registered contractor
+ * (ICSOEContractorAuth: efirma = a FIEL verified by mod_ssl and valid now;
+ * remote-user = r->user is its RFC).  0 when a refusal was written (a
+ * Spanish page and an audit line naming the RFC and the serial): *rv is
+ * then the handler's return value. */
+int icsoe_pg_require_contractor(request_rec *r, icsoe_contractor_id *id, int *rv);
+
+/* A Spanish page "No es posible ingresar" with title and text, status
+ * 403 (or the given one), for the contractor's page refusals. */
+int icsoe_pg_contractor_refused(request_rec *r, int status, const char *title,
+                                const char *text);
+
 #endif

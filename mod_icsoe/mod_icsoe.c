@@ -28,6 +28,7 @@ static const struct {
     {ICSOE_HANDLER_HOME, icsoe_handle_home},
     {ICSOE_HANDLER_SELECT, icsoe_handle_select},
     {ICSOE_HANDLER_LOGOUT, icsoe_handle_logout},
+    {ICSOE_HANDLER_CAPTURISTS, icsoe_handle_capturists},
     {ICSOE_HANDLER_CSS, icsoe_handle_css},
 };
 

@@ -48,6 +48,7 @@ extern module AP_MODULE_DECLARE_DATA icsoe_module;
 #define ICSOE_HANDLER_HOME     "icsoe-home"
 #define ICSOE_HANDLER_SELECT   "icsoe-select"
 #define ICSOE_HANDLER_LOGOUT   "icsoe-logout"
+#define ICSOE_HANDLER_CAPTURISTS "icsoe-capturists" /* contractor's page */
 #define ICSOE_HANDLER_CSS      "icsoe-css"   /* serves template "icsoe.css" */
 
 /* ---- limits ---- */
@@ -67,6 +68,8 @@ extern module AP_MODULE_DECLARE_DATA icsoe_module;
 #define ICSOE_DEFAULT_RECOVER_URL "/icsoe/recuperar"
 #define ICSOE_DEFAULT_LOGOUT_URL "/icsoe/salir"
 #define ICSOE_DEFAULT_HEADER_PREFIX "X-ICSOE-"
+#define ICSOE_DEFAULT_CONTRACTOR_AUTH "efirma"
+#define ICSOE_DEFAULT_BULK_MAX_ROWS 3000
 
 /* ---- server configuration (one per virtual host, merged) ----
  * Integers use -1 and pointers NULL for "unset" while parsing; after
@@ -88,6 +91,8 @@ typedef struct icsoe_srv_conf {
     const char *logout_url;         /* ICSOELogoutURL */
     const char *template_dir;       /* ICSOETemplateDir, NULL = built-in */
     const char *header_prefix;      /* ICSOEHeaderPrefix */
+    const char *contractor_auth;    /* ICSOEContractorAuth efirma|remote-user */
+    int bulk_max_rows;              /* ICSOEBulkMaxRows */
 
     /* filled in post_config / child_init; shared by servers that name the
      * same files */
@@ -239,6 +244,7 @@ int icsoe_handle_recover(request_rec *r);
 int icsoe_handle_home(request_rec *r);
 int icsoe_handle_select(request_rec *r);
 int icsoe_handle_logout(request_rec *r);
+int icsoe_handle_capturists(request_rec *r);
 
 /* ---- core internals shared between core files ---- */
 /* Per-request state of the core, in r->request_config (created on first

@@ -4,7 +4,8 @@ mod_icsoe_mod_icsoe_la_SOURCES += \
 	mod_icsoe/handlers.h mod_icsoe/handler_util.c \
 	mod_icsoe/handler_activate.c mod_icsoe/handler_login.c \
 	mod_icsoe/handler_recover.c mod_icsoe/handler_home.c \
-	mod_icsoe/handler_logout.c mod_icsoe/handler_select.c
+	mod_icsoe/handler_logout.c mod_icsoe/handler_select.c \
+	mod_icsoe/contractor_id.c mod_icsoe/handler_capturists.c
 
 # templates/pages/* compiled into the module as icsoe_page_templates (names
 # are the file names: "login.html", "icsoe.css"), and installed so a
@@ -17,6 +18,7 @@ PAGE_TEMPLATE_FILES = \
 	templates/pages/home.html templates/pages/logout.html \
 	templates/pages/select.html templates/pages/select_confirm.html \
 	templates/pages/select_none.html \
+	templates/pages/capturists.html templates/pages/contractor_refused.html \
 	templates/pages/error.html templates/pages/error_403.html \
 	templates/pages/error_404.html templates/pages/error_405.html \
 	templates/pages/error_413.html templates/pages/error_500.html \

@@ -49,7 +49,8 @@ class Identity:
         self.cer = _write(os.path.join(directory, f"{label}.cer"),
                           cert.public_bytes(serialization.Encoding.DER))
         self.key = _write(os.path.join(directory, f"{label}.key"), _pem_key(key))
-        self.serial = format(cert.serial_number, "X")
+        hexa = format(cert.serial_number, "X")
+        self.serial = hexa if len(hexa) % 2 == 0 else "0" + hexa  # whole bytes
 
     @property
     def pair(self):

@@ -1,0 +1,381 @@
+"""The contractor's page (icsoe-capturists, issue 14) in a real apache2 with
+mod_ssl, a test CA whose certificates mimic SAT's e.firma subject layout
+(harness/satpki.py), a real slapd and a real SMTP sink; the browser is
+python3-requests presenting a TLS client certificate.
+
+Vhosts: "require" asks for a certificate at the handshake (as a site with
+the SAT CAs would), "lenient" uses SSLVerifyClient optional_no_ca so an
+unverified certificate reaches the module, which must refuse it itself."""
+import os
+import re
+import ssl
+import subprocess
+import urllib.parse
+
+import pytest
+import requests
+
+from harness import satpki, util
+from harness.apache import curp as make_curp, rfc as make_rfc
+from test_mod_pages import assert_security_headers, check_html, local
+
+PAGE = "/icsoe/capturistas"
+RFC_A = make_rfc("EDE010101AA")          # Empresa Demo (FIEL holder)
+RFC_B = make_rfc("OTR020202BB")          # another contractor
+RFC_UNKNOWN = make_rfc("NOR030303CC")
+RFC_REP = make_rfc("HEGT761003AB")       # legal representative (a person)
+CURP_REP = make_curp("HEGT761003MDFRNN0")
+CURP_1 = make_curp("GOPJ800101HDFMRN0")
+CURP_2 = make_curp("LOMA850505MJCPRR0")
+CURP_3 = make_curp("RARA900909HOCMMM0")
+_CSRF = re.compile(r'name="csrf" value="([^"]*)"')
+
+
+def csrf_of(html):
+    m = _CSRF.search(html)
+    assert m, html[:2000]
+    return m.group(1)
+
+
+SSL_VHOST = """
+<VirtualHost 127.0.0.1:{port}>
+    ServerName 127.0.0.1
+    SSLEngine on
+    SSLCertificateFile {pki}/server.crt
+    SSLCertificateKeyFile {pki}/server.key
+    SSLCACertificateFile {ca}
+    SSLVerifyClient {verify}
+    SSLVerifyDepth 2
+    <Location /icsoe/capturistas>
+        SetHandler icsoe-capturists
+    </Location>
+</VirtualHost>
+"""
+
+
+class Env:
+    pass
+
+
+@pytest.fixture
+def cenv(tmp_path, slapd, smtp, icsoe_conf, apache):
+    e = Env()
+    e.slapd, e.smtp, e.conf = slapd, smtp, icsoe_conf
+    pki = tmp_path / "pki"
+    e.ca = satpki.CA(pki)
+    e.other_ca = satpki.CA(tmp_path / "pki-other", cn="AC ajena")
+    e.ca.server("server")
+    e.port_req, e.port_len = util.free_port(), util.free_port()
+    snippet = "\n".join([
+        f"Listen 127.0.0.1:{e.port_req}",
+        f"Listen 127.0.0.1:{e.port_len}",
+        "SSLSessionCache none",
+        SSL_VHOST.format(port=e.port_req, pki=pki, ca=e.ca.crt, verify="require"),
+        SSL_VHOST.format(port=e.port_len, pki=pki, ca=e.ca.crt, verify="optional_no_ca"),
+    ])
+    e.apache = apache(icsoe_conf_path=icsoe_conf.path, revalidate=0,
+                      modules=("socache_shmcb", "ssl"), conf_snippet=snippet)
+    add_contractor(slapd, RFC_A, "EMPRESA DEMO SA DE CV")
+    add_contractor(slapd, RFC_B, "OTRA EMPRESA SA DE CV")
+    e.fiel = e.ca.fiel("fiel", "EMPRESA DEMO SA DE CV", RFC_A, RFC_REP, CURP_REP)
+    e.fiel_b = e.ca.fiel("fiel-b", "OTRA EMPRESA SA DE CV", RFC_B, RFC_REP, CURP_REP)
+    return e
+
+
+def add_contractor(slapd, rfc, name):
+    slapd.add(slapd.contractor_dn(rfc), {"objectClass": ["icsoeContractor"],
+                                         "icsoeRFC": rfc, "o": name})
+
+
+def add_capturist(slapd, curp, name, contractors, status="active", registered_by=None,
+                  email=None):
+    attrs = {"objectClass": ["inetOrgPerson", "icsoeCapturist"], "uid": curp,
+             "cn": name, "sn": name.split()[-1],
+             "mail": email or f"{curp.lower()}@example.test",
+             "icsoeStatus": status, "icsoeEpoch": "0",
+             "icsoeContractorRFC": list(contractors)}
+    if registered_by:
+        attrs["icsoeRegisteredBy"] = registered_by
+    slapd.add(slapd.capturist_dn(curp), attrs)
+
+
+def entry(e, curp):
+    return e.slapd.get(e.slapd.capturist_dn(curp))
+
+
+class Browser:
+    """One cookie jar, one client certificate (or none), no redirects.
+    trust_env off: REQUESTS_CA_BUNDLE would replace our test CA."""
+
+    def __init__(self, e, ident=None, port=None):
+        self.e, self.port = e, port or e.port_req
+        self.s = requests.Session()
+        self.s.trust_env = False
+        self.cert = ident.pair if ident is not None else None
+
+    def url(self, path):
+        return f"https://127.0.0.1:{self.port}{path}"
+
+    def _check(self, r):
+        if r.headers.get("Content-Type", "").startswith("text/html"):
+            check_html(r.text)
+        return r
+
+    def get(self, path=PAGE, **kw):
+        return self._check(self.s.get(self.url(path), cert=self.cert, verify=self.e.ca.crt,
+                                      allow_redirects=False, timeout=20, **kw))
+
+    def post(self, data, path=PAGE, **kw):
+        return self._check(self.s.post(self.url(path), data=data, cert=self.cert,
+                                       verify=self.e.ca.crt, allow_redirects=False,
+                                       timeout=20, **kw))
+
+    def action(self, **fields):
+        r = self.get()
+        assert r.status_code == 200, r.text[:1000]
+        return self.post({"csrf": csrf_of(r.text), **fields})
+
+
+def audit_lines(e, event):
+    return [l for l in e.apache.error_log().splitlines() if f"event={event}" in l]
+
+
+def new_capturist(**kw):
+    data = {"accion": "agregar", "curp": CURP_1, "nombre": "Juana", "primer_apellido":
+            "Pérez", "segundo_apellido": "López", "correo": "juana@example.test"}
+    data.update(kw)
+    return data
+
+
+# ---------------------------------------------------------------- sign-in
+
+def test_fiel_signs_in_and_sees_only_its_own_capturists(cenv):
+    add_capturist(cenv.slapd, CURP_1, "Uno De A", [RFC_A], registered_by=RFC_A)
+    add_capturist(cenv.slapd, CURP_2, "Dos De B", [RFC_B], registered_by=RFC_B)
+    add_capturist(cenv.slapd, CURP_3, "Tres Compartido", [RFC_A, RFC_B],
+                  registered_by=RFC_B, email="tres@example.test")
+    r = Browser(cenv, cenv.fiel).get()
+    assert r.status_code == 200, r.text
+    assert_security_headers(r)
+    assert "EMPRESA DEMO SA DE CV" in r.text and RFC_A in r.text
+    assert CURP_1 in r.text and "Uno De A" in r.text
+    assert CURP_3 in r.text
+    # another contractor's capturist: absent; a shared one registered by
+    # the other contractor: CURP and status only
+    assert CURP_2 not in r.text and "Dos De B" not in r.text
+    assert "Tres Compartido" not in r.text and "tres@example.test" not in r.text
+    assert "Reservado" in r.text
+    # the other contractor sees its own
+    rb = Browser(cenv, cenv.fiel_b).get()
+    assert CURP_2 in rb.text and "Tres Compartido" in rb.text and "Uno De A" not in rb.text
+
+
+def test_search_and_status_labels(cenv):
+    add_capturist(cenv.slapd, CURP_1, "Uno Activo", [RFC_A], registered_by=RFC_A)
+    add_capturist(cenv.slapd, CURP_2, "Dos Bloqueado", [RFC_A], status="locked",
+                  registered_by=RFC_A)
+    add_capturist(cenv.slapd, CURP_3, "Tres Pendiente", [RFC_A], status="pending",
+                  registered_by=RFC_A)
+    b = Browser(cenv, cenv.fiel)
+    r = b.get()
+    assert "activo" in r.text and "bloqueado" in r.text and "liga vencida" in r.text
+    r = b.get(PAGE + "?q=bloq")
+    assert CURP_2 in r.text and CURP_1 not in r.text and CURP_3 not in r.text
+    r = b.get(PAGE + "?q=" + CURP_3[:8].lower())
+    assert CURP_3 in r.text and CURP_1 not in r.text
+
+
+@pytest.mark.parametrize("kind", ["csd", "unknown", "bad-rfc"])
+def test_refused_certificates_get_a_spanish_page_and_an_audit_line(cenv, kind):
+    if kind == "csd":
+        ident = cenv.ca.csd("csd", "EMPRESA DEMO SA DE CV", RFC_A, RFC_REP, CURP_REP)
+        words, reason = "sello digital", "reason=csd"
+    elif kind == "unknown":
+        ident = cenv.ca.fiel("unk", "NADIE SA DE CV", RFC_UNKNOWN)
+        words, reason = "no corresponde a un contratista registrado", \
+            "reason=unknown-contractor"
+    else:
+        from cryptography import x509
+        from cryptography.x509.oid import NameOID
+        ident = cenv.ca.issue("bad", x509.Name([
+            x509.NameAttribute(NameOID.COMMON_NAME, "MAL SA"),
+            x509.NameAttribute(satpki.UID, "NOTANRFC")]))
+        words, reason = "RFC del certificado no es válido", "reason=bad-rfc"
+    r = Browser(cenv, ident).get()
+    assert r.status_code == 403, r.text
+    assert_security_headers(r)
+    assert words in r.text
+    lines = audit_lines(cenv, "contractor-refused")
+    assert lines and reason in lines[-1], lines
+    assert f"serial={ident.serial}" in lines[-1]
+    if kind != "bad-rfc":
+        assert f"rfc={RFC_A if kind == 'csd' else RFC_UNKNOWN}" in lines[-1]
+
+
+def test_removed_contractor_is_refused(cenv):
+    b = Browser(cenv, cenv.fiel)
+    assert b.get().status_code == 200
+    cenv.slapd.delete(cenv.slapd.contractor_dn(RFC_A))
+    r = b.get()
+    assert r.status_code == 403
+    assert "Contratista no registrado" in r.text
+
+
+@pytest.mark.parametrize("kind", ["expired", "not-yet-valid", "wrong-ca", "none"])
+def test_mod_ssl_refuses_at_the_handshake(cenv, kind):
+    """With SSLVerifyClient require these never reach the module: mod_ssl
+    ends the handshake (its job, with SSLCARevocationFile/SSLOCSPEnable)."""
+    if kind == "expired":
+        ident = cenv.ca.fiel("old", "EMPRESA DEMO SA DE CV", RFC_A,
+                             not_before=satpki.NOW - 400 * satpki.DAY,
+                             not_after=satpki.NOW - satpki.DAY)
+    elif kind == "not-yet-valid":
+        ident = cenv.ca.fiel("new", "EMPRESA DEMO SA DE CV", RFC_A,
+                             not_before=satpki.NOW + 2 * satpki.DAY)
+    elif kind == "wrong-ca":
+        ident = cenv.other_ca.fiel("alien", "EMPRESA DEMO SA DE CV", RFC_A)
+    else:
+        ident = None
+    with pytest.raises(requests.exceptions.SSLError):
+        Browser(cenv, ident).get()
+    assert not audit_lines(cenv, "capturist-added")
+
+
+def test_unverified_certificate_reaching_the_module_is_refused(cenv):
+    """optional_no_ca lets a certificate of an unknown CA through the
+    handshake (SSL_CLIENT_VERIFY=GENEROUS): the module refuses it, and a
+    forged identity header changes nothing."""
+    alien = cenv.other_ca.fiel("alien", "EMPRESA DEMO SA DE CV", RFC_A)
+    b = Browser(cenv, alien, port=cenv.port_len)
+    r = b.get(headers={"SSL-Client-Cert": open(cenv.fiel.crt).read().replace("\n", " "),
+                       "X-ICSOE-RFC": RFC_A, "SSL_CLIENT_VERIFY": "SUCCESS"})
+    assert r.status_code == 403
+    assert "Se requiere tu e.firma" in r.text
+    assert "reason=unverified" in audit_lines(cenv, "contractor-refused")[-1]
+    # no certificate at all on that vhost: the same refusal
+    r = Browser(cenv, None, port=cenv.port_len).get()
+    assert r.status_code == 403 and "Se requiere tu e.firma" in r.text
+    # the genuine FIEL on the same vhost works
+    assert Browser(cenv, cenv.fiel, port=cenv.port_len).get().status_code == 200
+
+
+# ---------------------------------------------------------------- actions
+
+def test_add_new_capturist_mails_activation_link(cenv):
+    b = Browser(cenv, cenv.fiel)
+    r = b.action(**new_capturist(curp=CURP_1.lower()))
+    assert r.status_code == 200, r.text
+    assert f"Se registró al capturista {CURP_1}" in r.text
+    ent = entry(cenv, CURP_1)
+    assert ent["icsoeStatus"] == ["pending"]
+    assert ent["icsoeContractorRFC"] == [RFC_A]
+    assert ent["icsoeRegisteredBy"] == [RFC_A]
+    assert ent["cn"] == ["Juana Pérez López"] and ent["mail"] == ["juana@example.test"]
+    msgs = cenv.smtp.wait_for(1)
+    link = cenv.smtp.links(msgs[0])[0]
+    # the list shows it as pending, with today's date
+    assert "pendiente de activar" in r.text and "Juana Pérez López" in r.text
+    # the link opens the existing activation page
+    a = requests.get(cenv.apache.url(local(link)), timeout=20)
+    assert a.status_code == 200 and "Contraseña nueva" in a.text
+    line = audit_lines(cenv, "capturist-added")[-1]
+    assert f"curp={CURP_1}" in line and f"rfc={RFC_A}" in line
+    assert f"serial={cenv.fiel.serial}" in line and "mail=sent" in line
+
+
+@pytest.mark.parametrize("field,value,words", [
+    ("curp", CURP_1 + "X", "18 caracteres"),
+    ("curp", CURP_1[:-1] + ("0" if CURP_1[-1] != "0" else "1"), "CURP"),
+    ("nombre", "", "nombre"),
+    ("primer_apellido", "", "primer apellido"),
+    ("correo", "no-es-correo", "correo electrónico no es válido"),
+    ("nombre", "Ana\x01", "nombre"),
+])
+def test_bad_add_input_is_explained_and_writes_nothing(cenv, field, value, words):
+    b = Browser(cenv, cenv.fiel)
+    r = b.action(**new_capturist(**{field: value}))
+    assert r.status_code == 200
+    alert = r.text.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert words.lower() in alert.lower(), alert
+    assert not cenv.slapd.search(f"(uid={CURP_1})")
+    cenv.smtp.assert_quiet()
+
+
+def test_existing_curp_is_linked_without_revealing_its_data(cenv):
+    add_capturist(cenv.slapd, CURP_1, "Nombre Secreto", [RFC_B], registered_by=RFC_B,
+                  email="secreto@example.test")
+    b = Browser(cenv, cenv.fiel)
+    r = b.action(**new_capturist(nombre="Otro", correo="otro@example.test"))
+    assert r.status_code == 200
+    assert "se vinculó como tu capturista" in r.text
+    assert "Nombre Secreto" not in r.text and "secreto@example.test" not in r.text
+    ent = entry(cenv, CURP_1)
+    assert sorted(ent["icsoeContractorRFC"]) == sorted([RFC_A, RFC_B])
+    assert ent["cn"] == ["Nombre Secreto"] and ent["mail"] == ["secreto@example.test"]
+    msg = cenv.smtp.wait_for(1)[0]
+    assert msg["To"].endswith("<secreto@example.test>") or "secreto@example.test" in msg["To"]
+    assert "EMPRESA DEMO SA DE CV" in cenv.smtp.text(msg)
+    # adding it again: nothing new, no mail
+    cenv.smtp.clear()
+    r = b.action(**new_capturist())
+    assert "ya es uno de tus capturistas" in r.text
+    cenv.smtp.assert_quiet()
+
+
+def test_resend_kills_the_old_link(cenv):
+    b = Browser(cenv, cenv.fiel)
+    b.action(**new_capturist())
+    old = cenv.smtp.links(cenv.smtp.wait_for(1)[0])[0]
+    r = b.action(accion="reenviar", curp=CURP_1)
+    assert "Se envió una nueva liga" in r.text
+    new = cenv.smtp.links(cenv.smtp.wait_for(2)[1])[0]
+    assert new != old
+    assert "Contraseña nueva" not in requests.get(cenv.apache.url(local(old)), timeout=20).text
+    assert "Contraseña nueva" in requests.get(cenv.apache.url(local(new)), timeout=20).text
+    # an active capturist gets no link
+    add_capturist(cenv.slapd, CURP_2, "Ya Activo", [RFC_A], registered_by=RFC_A)
+    r = b.action(accion="reenviar", curp=CURP_2)
+    assert "Solo se puede reenviar la liga" in r.text
+
+
+def test_unlink_only_from_this_contractor(cenv):
+    add_capturist(cenv.slapd, CURP_1, "Compartido", [RFC_A, RFC_B], registered_by=RFC_A)
+    b = Browser(cenv, cenv.fiel)
+    r = b.action(accion="baja", curp=CURP_1)
+    assert "Se dio de baja" in r.text
+    assert entry(cenv, CURP_1)["icsoeContractorRFC"] == [RFC_B]
+    assert CURP_1 not in r.text.split("<tbody>")[1]
+    assert "capturist-unlinked" in audit_lines(cenv, "capturist-unlinked")[-1]
+
+
+@pytest.mark.parametrize("accion", ["baja", "reenviar"])
+def test_another_contractors_capturist_cannot_be_touched(cenv, accion):
+    add_capturist(cenv.slapd, CURP_2, "De B", [RFC_B], status="pending", registered_by=RFC_B)
+    b = Browser(cenv, cenv.fiel)
+    r = b.action(accion=accion, curp=CURP_2)
+    assert r.status_code == 403
+    assert entry(cenv, CURP_2)["icsoeContractorRFC"] == [RFC_B]
+    assert "icsoeTokenHash" not in entry(cenv, CURP_2)
+    cenv.smtp.assert_quiet()
+    assert f"curp={CURP_2}" in audit_lines(cenv, "capturist-forged")[-1]
+
+
+def test_csrf_is_required(cenv):
+    b = Browser(cenv, cenv.fiel)
+    b.get()
+    for data in (new_capturist(), {**new_capturist(), "csrf": "A" * 43}):
+        r = b.post(data)
+        assert r.status_code == 403
+    # a token from another browser (cookie) does not work either
+    other = Browser(cenv, cenv.fiel)
+    token = csrf_of(other.get().text)
+    assert b.post({**new_capturist(), "csrf": token}).status_code == 403
+    # nor a cross-site post carrying the right token
+    good = csrf_of(b.get().text)
+    r = b.post({**new_capturist(), "csrf": good},
+               headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
+    assert r.status_code == 403
+    assert not cenv.slapd.search(f"(uid={CURP_1})")
+    # and the genuine form works
+    assert b.post({**new_capturist(), "csrf": good}).status_code == 200
+    assert entry(cenv, CURP_1)
