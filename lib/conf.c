@@ -64,6 +64,9 @@ static const conf_key conf_keys[] = {
     { "binddn", CT_STR, F(binddn), 0, 0, 0, NULL, 0, 0, NULL },
     { "bindpw_file", CT_SECRET, F(bindpw_file), F(bindpw), 0, 0, NULL, 0, 0, NULL },
     { "timeout", CT_INT, F(timeout), 0, 0, 5, NULL, 1, 300, NULL },
+    { "server_timeout", CT_INT, F(server_timeout), 0, 0, 2, NULL, 1, 300, NULL },
+    { "server_down_time", CT_INT, F(server_down_time), 0, 0, 30, NULL, 1, 3600, NULL },
+    { "failback_interval", CT_INT, F(failback_interval), 0, 0, 30, NULL, 1, 3600, NULL },
     { "tls_reqcert", CT_TLS, F(tls_reqcert), 0, 0, ICSOE_TLS_REQCERT_DEMAND, NULL, 0, 0, NULL },
     { "tls_cacertfile", CT_STR, F(tls_cacertfile), 0, 0, 0, NULL, 0, 0, NULL },
     { "ppolicy_dn", CT_STR, F(ppolicy_dn), 0, 0, 0, NULL, 0, 0, NULL },
@@ -605,6 +608,16 @@ static int check_file(conf_parse *p)
         perr(p, "smtp_user needs smtp_pass_file");
         return -1;
     }
+    if (c->server_timeout > c->timeout && p->seen[key_index("server_timeout")]) {
+        /* One server may not use up the whole call: the next uri would
+         * never get a chance. */
+        p->line = p->seen[key_index("server_timeout")];
+        perr(p, "server_timeout %d is greater than timeout %d", c->server_timeout,
+             c->timeout);
+        return -1;
+    }
+    if (c->server_timeout > c->timeout)
+        c->server_timeout = c->timeout;
     if (c->pwpolicy.min_length > c->pwpolicy.max_length) {
         p->line = p->seen[key_index("password_min_length")];
         perr(p, "password_min_length %u is greater than password_max_length %u",

@@ -38,6 +38,11 @@ typedef struct icsoe_conf {
     char *bindpw;                      /* read from bindpw_file; wiped on free */
     char *bindpw_file;
     int timeout;                       /* seconds, network and operation; default 5 */
+    int server_timeout;                /* seconds one server has to connect and
+                                        * answer the service bind; default 2 */
+    int server_down_time;              /* seconds a failed server is skipped; default 30 */
+    int failback_interval;             /* seconds between checks for a return to
+                                        * an earlier uri; default 30 */
     icsoe_tls_reqcert tls_reqcert;
     char *tls_cacertfile;
     icsoe_starttls ldap_starttls;      /* "ldap_starttls no|try|required", default no */

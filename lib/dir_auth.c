@@ -104,10 +104,10 @@ static icsoe_status user_bind(icsoe_dir *d, const char *dn, const char *password
             *rc = await_result(d, ld, msgid, pp, &pp_err);
         if (!dir_conn_lost(*rc))
             return ICSOE_OK;
-        dir_reason(d, "user bind: %s: %s", d->uris, ldap_err2string(*rc));
+        dir_reason(d, "user bind: %s: %s", d->conf->uri[d->cur], ldap_err2string(*rc));
         icsoe_log(d->lg, ICSOE_LOG_INFO, "icsoe_dir: %s%s", d->reason,
                   attempt == 0 ? ", reconnecting" : "");
-        dir_drop_auth(d);
+        dir_conn_failed(d, *rc);
     }
     return ICSOE_ERR_UNAVAILABLE;
 }
@@ -307,7 +307,7 @@ static icsoe_status passwd_exop(icsoe_dir *d, const char *old_password,
         return ICSOE_ERR_POLICY;
     }
     if (dir_conn_lost(rc))
-        dir_drop_auth(d);
+        dir_conn_failed(d, rc);
     return dir_map_rc(d, "password modify", rc);
 }
 

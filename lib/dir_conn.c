@@ -1,11 +1,11 @@
 /* Directory connections: the service connection (bound as binddn, reused,
  * reconnected once when the server dropped it) and the authentication
- * connection (only user binds).  Failover comes from libldap itself:
- * ldap_initialize() with every configured URI tries them in order.  Every
- * call is bounded by a deadline of conf->timeout seconds (network connect
- * and each synchronous operation get what is left of it), so nothing blocks
- * longer than that even when a server accepts connections but never
- * answers. */
+ * connection (only user binds), both on the server chosen by dir_route.c.
+ * Every call is bounded by a deadline of conf->timeout seconds (network
+ * connect and each synchronous operation get what is left of it), and a
+ * new connection to one server by conf->server_timeout, so a server that
+ * accepts connections but never answers costs that much once and the next
+ * uri still gets its turn. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +36,7 @@ void dir_call_begin(icsoe_dir *d, dir_call *call)
     sigpending(&pending);
     call->sigpipe_was_pending = sigismember(&pending, SIGPIPE) == 1;
     call->masked = pthread_sigmask(SIG_BLOCK, &pipe_set, &call->oldmask) == 0;
+    dir_failback(d);
 }
 
 void dir_call_end(icsoe_dir *d, dir_call *call, icsoe_status st)
@@ -146,10 +147,9 @@ static int tls_reqcert_value(icsoe_tls_reqcert r)
     return LDAP_OPT_X_TLS_DEMAND;
 }
 
-static int uses_tls(const icsoe_dir *d)
+static int uses_tls(const icsoe_dir *d, const char *uri)
 {
-    return d->conf->ldap_starttls != ICSOE_STARTTLS_NO ||
-           strstr(d->uris, "ldaps://") != NULL;
+    return d->conf->ldap_starttls != ICSOE_STARTTLS_NO || strncmp(uri, "ldaps://", 8) == 0;
 }
 
 /* Per-handle TLS settings, then a fresh TLS context so they take effect
@@ -171,7 +171,7 @@ static int dir_set_tls(icsoe_dir *d, LDAP *ld)
     return 0;
 }
 
-static icsoe_status dir_starttls(icsoe_dir *d, LDAP *ld)
+static icsoe_status dir_starttls(icsoe_dir *d, LDAP *ld, const char *uri)
 {
     int rc;
 
@@ -184,20 +184,21 @@ static icsoe_status dir_starttls(icsoe_dir *d, LDAP *ld)
         ldap_tls_inplace(ld) == 0) {
         icsoe_log(d->lg, ICSOE_LOG_WARNING,
                   "icsoe_dir: StartTLS refused by %s (%s), continuing in clear",
-                  d->uris, ldap_err2string(rc));
+                  uri, ldap_err2string(rc));
         return ICSOE_OK;
     }
     {
         char diag[256];
 
-        dir_reason(d, "StartTLS: %s: %s%s", d->uris, ldap_err2string(rc),
+        dir_reason(d, "StartTLS: %s: %s%s", uri, ldap_err2string(rc),
                    dir_diag(ld, diag, sizeof(diag)));
     }
     return dir_conn_lost(rc) ? ICSOE_ERR_UNAVAILABLE : ICSOE_ERR_INTERNAL;
 }
 
-/* A new handle with our options (connects lazily, or now for StartTLS). */
-static icsoe_status dir_new_handle(icsoe_dir *d, LDAP **out)
+/* A new handle on one uri with our options, connected (an unreachable
+ * server shows here, not in the middle of an operation). */
+static icsoe_status dir_new_handle(icsoe_dir *d, const char *uri, LDAP **out)
 {
     LDAP *ld = NULL;
     int version = LDAP_VERSION3;
@@ -205,21 +206,31 @@ static icsoe_status dir_new_handle(icsoe_dir *d, LDAP **out)
     int rc;
 
     *out = NULL;
-    rc = ldap_initialize(&ld, d->uris);
+    rc = ldap_initialize(&ld, uri);
     if (rc != LDAP_SUCCESS) {
-        dir_reason(d, "ldap_initialize(%s): %s", d->uris, ldap_err2string(rc));
+        dir_reason(d, "ldap_initialize(%s): %s", uri, ldap_err2string(rc));
         return ICSOE_ERR_INTERNAL;
     }
     if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != LDAP_OPT_SUCCESS ||
         ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
         ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != LDAP_OPT_SUCCESS ||
-        (uses_tls(d) && dir_set_tls(d, ld) != 0)) {
-        dir_reason(d, "%s: cannot set connection options", d->uris);
+        (uses_tls(d, uri) && dir_set_tls(d, ld) != 0)) {
+        dir_reason(d, "%s: cannot set connection options", uri);
         ldap_unbind_ext_s(ld, NULL, NULL);
         return ICSOE_ERR_INTERNAL;
     }
     dir_arm(d, ld);
-    st = dir_starttls(d, ld);
+    rc = ldap_connect(ld);
+    if (rc != LDAP_SUCCESS) {
+        char diag[256];
+
+        dir_reason(d, "connect to %s: %s%s", uri, ldap_err2string(rc),
+                   dir_diag(ld, diag, sizeof(diag)));
+        ldap_unbind_ext_s(ld, NULL, NULL);
+        return dir_conn_lost(rc) || rc == LDAP_OTHER ? ICSOE_ERR_UNAVAILABLE
+                                                     : ICSOE_ERR_INTERNAL;
+    }
+    st = dir_starttls(d, ld, uri);
     if (st != ICSOE_OK) {
         ldap_unbind_ext_s(ld, NULL, NULL);
         return st;
@@ -241,34 +252,114 @@ void dir_drop_auth(icsoe_dir *d)
     dir_drop(&d->auth);
 }
 
-static icsoe_status dir_svc_connect(icsoe_dir *d)
+void dir_drop_all(icsoe_dir *d)
 {
+    dir_drop(&d->svc);
+    dir_drop(&d->auth);
+}
+
+/* Shortens the call's deadline to conf->server_timeout from now; returns
+ * the deadline to restore. */
+static struct timespec dir_server_budget(icsoe_dir *d)
+{
+    struct timespec saved = d->deadline, lim;
+
+    clock_gettime(CLOCK_MONOTONIC, &lim);
+    lim.tv_sec += d->conf->server_timeout;
+    if (lim.tv_sec < d->deadline.tv_sec ||
+        (lim.tv_sec == d->deadline.tv_sec && lim.tv_nsec < d->deadline.tv_nsec))
+        d->deadline = lim;
+    return saved;
+}
+
+icsoe_status dir_open_server(icsoe_dir *d, size_t i, LDAP **out)
+{
+    const char *uri = d->conf->uri[i];
+    struct timespec saved;
     struct berval cred;
     icsoe_status st;
-    LDAP *ld;
+    LDAP *ld = NULL;
     int rc;
 
+    *out = NULL;
     if (d->conf->binddn == NULL || d->conf->bindpw == NULL) {
         dir_reason(d, "%s: no binddn/bindpw_file configured", d->conf->path);
         return ICSOE_ERR_INTERNAL;
     }
-    st = dir_new_handle(d, &ld);
-    if (st != ICSOE_OK)
-        return st;
-    cred.bv_val = d->conf->bindpw;
-    cred.bv_len = strlen(d->conf->bindpw);
-    rc = ldap_sasl_bind_s(ld, d->conf->binddn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-    if (rc != LDAP_SUCCESS) {
-        char diag[256];
+    saved = dir_server_budget(d);
+    st = dir_new_handle(d, uri, &ld);
+    if (st == ICSOE_OK) {
+        cred.bv_val = d->conf->bindpw;
+        cred.bv_len = strlen(d->conf->bindpw);
+        dir_arm(d, ld);
+        rc = ldap_sasl_bind_s(ld, d->conf->binddn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+        if (rc != LDAP_SUCCESS) {
+            char diag[256];
 
-        dir_reason(d, "service bind as %s at %s: %s%s", d->conf->binddn, d->uris,
-                   ldap_err2string(rc), dir_diag(ld, diag, sizeof(diag)));
-        ldap_unbind_ext_s(ld, NULL, NULL);
-        icsoe_log(d->lg, ICSOE_LOG_ERR, "icsoe_dir: %s", d->reason);
-        return dir_conn_lost(rc) ? ICSOE_ERR_UNAVAILABLE : ICSOE_ERR_INTERNAL;
+            dir_reason(d, "service bind as %s at %s: %s%s", d->conf->binddn, uri,
+                       ldap_err2string(rc), dir_diag(ld, diag, sizeof(diag)));
+            ldap_unbind_ext_s(ld, NULL, NULL);
+            ld = NULL;
+            st = dir_conn_lost(rc) ? ICSOE_ERR_UNAVAILABLE : ICSOE_ERR_INTERNAL;
+        }
     }
-    d->svc = ld;
-    return ICSOE_OK;
+    d->deadline = saved;
+    if (st == ICSOE_ERR_INTERNAL)
+        icsoe_log(d->lg, ICSOE_LOG_ERR, "icsoe_dir: %s", d->reason);
+    *out = ld;
+    return st;
+}
+
+/* Tries the servers from the handle's current one on (the earlier ones
+ * only when none of those answers: the return to an earlier server is
+ * dir_failback's decision), skipping the ones known to be down unless all
+ * are. */
+static icsoe_status dir_svc_connect(icsoe_dir *d)
+{
+    size_t n = d->conf->nuri, k, i;
+    int pass, tried = 0;
+    icsoe_status st = ICSOE_ERR_UNAVAILABLE;
+    char why[DIR_REASON_MAX] = "";
+
+    for (pass = 0; pass < 2; pass++) {
+        for (k = 0; k < n; k++) {
+            LDAP *ld = NULL;
+
+            i = (d->cur + k) % n;
+            if ((pass == 0) == dir_server_is_down(d, i))
+                continue;
+            if (pass == 1 && tried)
+                break;  /* some server answered nothing useful: no retry of down ones */
+            if (dir_remaining_ms(d) <= 0)
+                goto out;
+            tried = 1;
+            st = dir_open_server(d, i, &ld);
+            if (st == ICSOE_ERR_INTERNAL)
+                return st;  /* refused credentials: fail closed, no failover */
+            if (st != ICSOE_OK) {
+                snprintf(why, sizeof(why), "%s", d->reason);
+                dir_server_down(d, i, d->reason);
+                continue;
+            }
+            if (!dir_caught_up(d, i, ld)) {
+                ldap_unbind_ext_s(ld, NULL, NULL);
+                snprintf(why, sizeof(why), "%s has not caught up", d->conf->uri[i]);
+                st = ICSOE_ERR_UNAVAILABLE;
+                continue;
+            }
+            dir_server_up(d, i);
+            if (i != d->cur)
+                dir_drop(&d->auth);
+            dir_route_settle(d, i);
+            d->svc = ld;
+            return ICSOE_OK;
+        }
+    }
+out:
+    dir_reason(d, "no directory server answered (%s): %s", d->uris,
+               why[0] ? why : "out of time");
+    icsoe_log(d->lg, ICSOE_LOG_ERR, "icsoe_dir: %s", d->reason);
+    return ICSOE_ERR_UNAVAILABLE;
 }
 
 icsoe_status dir_svc_run(icsoe_dir *d, dir_op_fn op, void *arg, int *rc)
@@ -294,11 +385,11 @@ icsoe_status dir_svc_run(icsoe_dir *d, dir_op_fn op, void *arg, int *rc)
             return ICSOE_OK;
         /* The server went away (restart, failover, idle timeout): a new
          * connection may reach it or the next URI. */
-        dir_reason(d, "%s: %s", d->uris, ldap_err2string(*rc));
+        dir_reason(d, "%s: %s", d->conf->uri[d->cur], ldap_err2string(*rc));
         icsoe_log(d->lg, attempt == 0 ? ICSOE_LOG_INFO : ICSOE_LOG_ERR,
                   "icsoe_dir: connection lost (%s)%s", d->reason,
                   attempt == 0 ? ", reconnecting" : "");
-        dir_drop(&d->svc);
+        dir_conn_failed(d, *rc);
         if (attempt == 0)
             d->svc_replays++;
     }
@@ -308,16 +399,42 @@ icsoe_status dir_svc_run(icsoe_dir *d, dir_op_fn op, void *arg, int *rc)
 icsoe_status dir_auth_conn(icsoe_dir *d, LDAP **out)
 {
     icsoe_status st;
+    int attempt;
 
     *out = NULL;
-    if (d->auth == NULL) {
-        st = dir_new_handle(d, &d->auth);
-        if (st != ICSOE_OK)
+    for (attempt = 0; attempt < 2 && d->auth == NULL; attempt++) {
+        struct timespec saved;
+
+        /* The service connection chooses the server; user binds follow it. */
+        if (d->svc == NULL) {
+            st = dir_svc_connect(d);
+            if (st != ICSOE_OK)
+                return st;
+        }
+        saved = dir_server_budget(d);
+        st = dir_new_handle(d, d->conf->uri[d->cur], &d->auth);
+        d->deadline = saved;
+        if (st == ICSOE_ERR_INTERNAL)
             return st;
+        if (st != ICSOE_OK)
+            dir_server_failed(d, d->reason);
     }
+    if (d->auth == NULL)
+        return ICSOE_ERR_UNAVAILABLE;
     dir_arm(d, d->auth);
     *out = d->auth;
     return ICSOE_OK;
+}
+
+void dir_conn_failed(icsoe_dir *d, int rc)
+{
+    /* No answer in time: the server hangs, do not wait for it again.
+     * Connection closed: maybe a restart or an idle timeout, so the next
+     * connection tries the same server first. */
+    if (rc == LDAP_TIMEOUT)
+        dir_server_failed(d, "no answer");
+    else
+        dir_drop_all(d);
 }
 
 /* ---- generic operations ---- */
@@ -456,6 +573,7 @@ void icsoe_dir_close(icsoe_dir *d)
     if (d == NULL)
         return;
     if (d->svc != NULL || d->auth != NULL) {
+        d->next_failback = 0;  /* closing is no time to move */
         dir_call_begin(d, &call);
         dir_drop(&d->svc);
         dir_drop(&d->auth);

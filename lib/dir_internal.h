@@ -20,7 +20,9 @@ struct icsoe_dir {
     LDAP *svc;                 /* bound as conf->binddn, service operations */
     LDAP *auth;                /* only ever used for user binds */
     struct timespec deadline;  /* CLOCK_MONOTONIC end of the current call */
-    char *uris;                /* conf->uri joined by spaces (failover list) */
+    char *uris;                /* conf->uri joined by spaces (for messages) */
+    size_t cur;                /* conf->uri[cur] serves both connections */
+    time_t next_failback;      /* wall-clock second of the next return check */
     char *capturists_dn;       /* ou=capturistas,<base> */
     char *contractors_dn;      /* ou=contratistas,<base> */
     char *decoy_dn;            /* cn=icsoe-decoy,<base> */
@@ -73,6 +75,55 @@ icsoe_status dir_map_rc(icsoe_dir *d, const char *what, int rc);
 
 /* Timeout for one synchronous call: what is left of the deadline. */
 void dir_timeval(const icsoe_dir *d, struct timeval *tv);
+
+/* ---- server choice (dir_route.c) ----
+ * Every connection of a handle goes to one server, conf->uri[d->cur]: binds
+ * are writes (ppolicy), so a handle never splits its work over two mirror
+ * nodes.  A server that failed is remembered as down by the whole process
+ * for conf->server_down_time seconds.  A new connection to a server that is
+ * not the last of the list is used only once that server has caught up
+ * (contextCSN) with the next reachable one, which keeps every process off a
+ * restarted node until it holds what was written during its absence. */
+
+/* Connects to conf->uri[i] and binds as the service account, all within
+ * conf->server_timeout (and the call's deadline).  UNAVAILABLE when the
+ * server cannot be reached or does not answer, INTERNAL when the bind is
+ * refused. */
+icsoe_status dir_open_server(icsoe_dir *d, size_t i, LDAP **out);
+
+/* 1 when conf->uri[i] is remembered as down by this process. */
+int dir_server_is_down(const icsoe_dir *d, size_t i);
+/* Remembers conf->uri[i] as down (logged once) or forgets it. */
+void dir_server_down(icsoe_dir *d, size_t i, const char *why);
+void dir_server_up(const icsoe_dir *d, size_t i);
+
+/* 1 when ld (connected to conf->uri[i], service-bound) may be used: i is
+ * the last server, or its contextCSN covers that of the first reachable
+ * server after it, or none after it answers. */
+int dir_caught_up(icsoe_dir *d, size_t i, LDAP *ld);
+
+/* At the start of a call on a handle that is not on the first server:
+ * once per conf->failback_interval (aligned on the wall clock, so every
+ * process and host checks at the same moments) moves back to the first
+ * server that answers and has caught up. */
+void dir_failback(icsoe_dir *d);
+
+/* The server of the handle failed (no answer, connection refused): both
+ * connections are dropped and the server is remembered as down, so the
+ * next connection goes to the next one. */
+void dir_server_failed(icsoe_dir *d, const char *why);
+
+/* After an operation answered rc with dir_conn_lost(rc): a timeout marks
+ * the server as down, anything else drops the connections so the next
+ * attempt reconnects (to the same server first). */
+void dir_conn_failed(icsoe_dir *d, int rc);
+
+/* Drops both connections (the server choice is kept). */
+void dir_drop_all(icsoe_dir *d);
+
+/* The handle now uses conf->uri[i] (logged when it changes; schedules the
+ * failback checks when i is not the first). */
+void dir_route_settle(icsoe_dir *d, size_t i);
 
 /* ---- search helpers (dir_capturist.c etc.) ---- */
 typedef struct dir_search {

@@ -14,7 +14,8 @@ lib_libicsoe_la_SOURCES = \
 	lib/efirma.h lib/efirma.c \
 	lib/mail.h lib/mail.c lib/account.h lib/account.c \
 	lib/conf.h lib/conf.c \
-	lib/dir.h lib/dir_internal.h lib/ldapesc.c lib/dir_conn.c lib/dir_entry.c \
+	lib/dir.h lib/dir_internal.h lib/ldapesc.c lib/dir_conn.c lib/dir_route.c lib/dir_entry.c \
+	lib/csn.c lib/csn.h \
 	lib/dir_capturist.c lib/dir_contractor.c lib/dir_auth.c lib/dir_token.c \
 	lib/dir_pwstate.c lib/dir_posix.c
 lib_libicsoe_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(CRYPTO_CFLAGS)

@@ -1,0 +1,94 @@
+/* contextCSN comparison for the failback rule of lib/dir_route.c: a client
+ * returns to a server only when it holds every change the server being left
+ * holds.  CSNs of one serverID have a fixed width, so they order as
+ * strings; values of different serverIDs are never compared (two clocks). */
+#include <string.h>
+
+#include "csn.h"
+
+/* "YYYYmmddHHMMSS.uuuuuuZ#cccccc#sss#mmmmmm" */
+#define CSN_TIME_LEN 22
+#define CSN_LEN (CSN_TIME_LEN + 1 + 6 + 1 + 3 + 1 + 6)
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int hex_value(char c)
+{
+    if (is_digit(c))
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int all_hex(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (hex_value(s[i]) < 0)
+            return 0;
+    }
+    return 1;
+}
+
+int icsoe_csn_sid(const char *csn)
+{
+    size_t i;
+
+    if (csn == NULL || strnlen(csn, CSN_LEN + 1) != CSN_LEN)
+        return -1;
+    for (i = 0; i < 14; i++) {
+        if (!is_digit(csn[i]))
+            return -1;
+    }
+    if (csn[14] != '.' || csn[21] != 'Z' || csn[22] != '#' || csn[29] != '#' ||
+        csn[33] != '#')
+        return -1;
+    for (i = 15; i < 21; i++) {
+        if (!is_digit(csn[i]))
+            return -1;
+    }
+    if (!all_hex(csn + 23, 6) || !all_hex(csn + 30, 3) || !all_hex(csn + 34, 6))
+        return -1;
+    return hex_value(csn[30]) * 256 + hex_value(csn[31]) * 16 + hex_value(csn[32]);
+}
+
+/* a's newest value for sid, or NULL. */
+static const char *newest_for(const char *const *a, size_t na, int sid)
+{
+    const char *best = NULL;
+    size_t i;
+
+    for (i = 0; i < na; i++) {
+        if (icsoe_csn_sid(a[i]) != sid)
+            continue;
+        /* Case of the hex digits is the same for every value slapd writes,
+         * so plain ordering is enough. */
+        if (best == NULL || strcmp(a[i], best) > 0)
+            best = a[i];
+    }
+    return best;
+}
+
+int icsoe_csn_covers(const char *const *a, size_t na, const char *const *b, size_t nb)
+{
+    size_t i;
+
+    for (i = 0; i < nb; i++) {
+        int sid = icsoe_csn_sid(b[i]);
+        const char *mine;
+
+        if (sid < 0)
+            return 0;
+        mine = newest_for(a, na, sid);
+        if (mine == NULL || strcmp(mine, b[i]) < 0)
+            return 0;
+    }
+    return 1;
+}
