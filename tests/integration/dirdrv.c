@@ -92,8 +92,9 @@ static int cmd_conf_check(void)
 {
     size_t i;
 
-    printf("status=ok base=%s timeout=%d nuri=%zu uris=", conf->base, conf->timeout,
-           conf->nuri);
+    printf("status=ok base=%s timeout=%d server_timeout=%d server_down_time=%d "
+           "failback_interval=%d nuri=%zu uris=", conf->base, conf->timeout,
+           conf->server_timeout, conf->server_down_time, conf->failback_interval, conf->nuri);
     for (i = 0; i < conf->nuri; i++)
         printf("%s%s", i ? "," : "", conf->uri[i]);
     printf(" binddn=%s bindpw_len=%zu smtp_pass_len=%zu min=%u max=%u classes=%u "

@@ -51,6 +51,25 @@ def test_minimal_file_gets_the_documented_defaults(write):
     assert (r["tls_reqcert"], r["ldap_starttls"], r["smtp_starttls"], r["smtp_timeout"]) == (
         "0", "0", "1", "10")
     assert r["name"] == "ICSOE" and r["blocklist"] == "none"
+    assert (r["server_timeout"], r["server_down_time"], r["failback_interval"]) == (
+        "2", "30", "30")
+
+
+def test_failover_keys_are_validated(write):
+    head = f"uri {URI} ldap://127.0.0.2/\nbase {BASE}\n"
+    r = check(write(head + "timeout 4\nserver_timeout 3\nserver_down_time 5\n"
+                    "failback_interval 7\n"))
+    assert (r["server_timeout"], r["server_down_time"], r["failback_interval"]) == (
+        "3", "5", "7"), r.stdout
+    # one server may not use up the whole call: the next uri would never be tried
+    error(write(head + "timeout 3\nserver_timeout 4\n"), 4,
+          "server_timeout 4 is greater than timeout 3")
+    error(write(head + "server_down_time 0\n"), 3, "server_down_time")
+    error(write(head + "failback_interval 3601\n"), 3, "failback_interval")
+    error(write(head + "server_timeout x\n"), 3, "server_timeout")
+    # a short timeout alone lowers the default server_timeout with it
+    r = check(write(head + "timeout 1\n"))
+    assert (r["timeout"], r["server_timeout"]) == ("1", "1"), r.stdout
 
 
 def test_every_key(write, secret, tmp_path):

@@ -1,6 +1,7 @@
-# CURP/RFC/password/token unit tests
+# CURP/RFC/password/token/CSN unit tests
 VALIDATION_UNIT_TESTS = \
 	tests/unit/test_curp \
+	tests/unit/test_csn \
 	tests/unit/test_rfc \
 	tests/unit/test_token \
 	tests/unit/test_secure \
@@ -27,3 +28,7 @@ tests_unit_test_secure_LDADD = $(UNIT_TEST_LIBS)
 tests_unit_test_pwpolicy_SOURCES = tests/unit/test_pwpolicy.c
 tests_unit_test_pwpolicy_CPPFLAGS = $(UNIT_TEST_INCLUDES)
 tests_unit_test_pwpolicy_LDADD = $(UNIT_TEST_LIBS)
+
+tests_unit_test_csn_SOURCES = tests/unit/test_csn.c
+tests_unit_test_csn_CPPFLAGS = $(UNIT_TEST_INCLUDES)
+tests_unit_test_csn_LDADD = $(UNIT_TEST_LIBS)

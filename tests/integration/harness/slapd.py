@@ -8,6 +8,10 @@ schema/ppolicy-default.ldif and schema/bootstrap.ldif added over LDAP (so
 ppolicy_hash_cleartext hashes the service and decoy passwords exactly as in
 a real installation).  It runs in the foreground as a harness.util.Child and
 is ready once a bind succeeds.
+
+mirror_pair() gives two instances in mirror mode (schema/mirror-example.conf
+and schema/replicator.ldif): the first is bootstrapped, the second starts
+empty and copies it by syncrepl, as a real second node does.
 """
 import os
 import re
@@ -105,7 +109,7 @@ def ssha(password):
     return "{SSHA}" + base64.b64encode(digest + salt).decode("ascii")
 
 class Slapd:
-    def __init__(self, workdir, base=BASE, tls=False):
+    def __init__(self, workdir, base=BASE, tls=False, like=None):
         self.workdir = os.fspath(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.base = base
@@ -130,6 +134,12 @@ class Slapd:
         self.ldaps_port = util.free_port() if tls else None
         self.ldaps_uri = f"ldaps://127.0.0.1:{self.ldaps_port}" if tls else None
         self.cacert = None
+        # mirror mode: {"server_id", "rid", "peer_uri", "replicator_pw"}
+        # (set by mirror_pair); like= shares the replicated secrets.
+        self.mirror = None
+        self.bootstrap = True
+        if like is not None:
+            self.bindpw, self.decoy_pw = like.bindpw, like.decoy_pw
 
     # ---- configuration ----
     def _write_files(self):
@@ -145,6 +155,10 @@ class Slapd:
             self.cacert, cert, key = make_tls_files(self.workdir)
             tlsconf = (f"TLSCACertificateFile {self.cacert}\n"
                        f"TLSCertificateFile {cert}\nTLSCertificateKeyFile {key}\n")
+        mirror_global, mirror_db = "", ""
+        if self.mirror is not None:
+            mirror_global = f"serverID {self.mirror['server_id']}\nmoduleload syncprov\n"
+            mirror_db = f"include {self._write_mirror()}\n"
         conf = f"""\
 {tlsconf}include {STOCK_SCHEMA}/core.schema
 include {STOCK_SCHEMA}/cosine.schema
@@ -157,7 +171,7 @@ modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload ppolicy
 moduleload argon2
-password-hash {{ARGON2}}
+{mirror_global}password-hash {{ARGON2}}
 
 database mdb
 maxsize 67108864
@@ -165,7 +179,7 @@ suffix "{self.base}"
 rootdn "{self.rootdn}"
 rootpw "{self.rootpw}"
 directory {self.dbdir}
-include {self.workdir}/acl.conf
+{mirror_db}include {self.workdir}/acl.conf
 include {self.workdir}/db.conf
 """
         with open(self.conf_path, "w") as f:
@@ -175,6 +189,19 @@ include {self.workdir}/db.conf
             f.write(self.bindpw + "\n")
         os.chmod(self.bindpw_file, 0o600)
 
+    def _write_mirror(self, peer_uri=None):
+        """Renders schema/mirror-example.conf (peer_uri overrides the peer,
+        e.g. a closed port to keep this node from catching up)."""
+        m = self.mirror
+        text = render(open(util.src("schema/mirror-example.conf")).read(), self.base,
+                      server_id=str(m["server_id"]), rid=m["rid"],
+                      peer_uri=peer_uri or m["peer_uri"],
+                      replicator_password=m["replicator_pw"])
+        path = os.path.join(self.workdir, "mirror.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
     def _slaptest(self):
         r = subprocess.run([SLAPTEST, "-u", "-f", self.conf_path],
                            capture_output=True, text=True)
@@ -182,8 +209,10 @@ include {self.workdir}/db.conf
             raise RuntimeError(f"slaptest failed: {r.stdout}{r.stderr}")
 
     # ---- lifecycle ----
-    def start(self):
+    def start(self, peer_uri=None):
         first = not self._loaded
+        if self.mirror is not None and not first:
+            self._write_mirror(peer_uri)
         if first:
             self._write_files()
             self._slaptest()
@@ -192,7 +221,8 @@ include {self.workdir}/db.conf
                                  "-f", self.conf_path], self.logpath)
         util.wait_until(self._can_bind, timeout=10, what=f"slapd on {self.uri}")
         if first:
-            self._bootstrap()
+            if self.bootstrap:
+                self._bootstrap()
             self._loaded = True
 
     def _can_bind(self):
@@ -246,6 +276,11 @@ include {self.workdir}/db.conf
                   "decoy_password": self.decoy_pw}
         for name in ("bootstrap.ldif", "ppolicy-default.ldif"):
             text = render(open(util.src(f"schema/{name}")).read(), self.base, **values)
+            for dn, attrs in parse_ldif(text):
+                self.root().add_s(dn, list(attrs.items()))
+        if self.mirror is not None:
+            text = render(open(util.src("schema/replicator.ldif")).read(), self.base,
+                          replicator_password_hash=ssha(self.mirror["replicator_pw"]))
             for dn, attrs in parse_ldif(text):
                 self.root().add_s(dn, list(attrs.items()))
 
@@ -327,7 +362,36 @@ include {self.workdir}/db.conf
             except ldap.LDAPError:
                 pass
 
+    def context_csn(self):
+        """The suffix's contextCSN values (sorted), [] when unreadable."""
+        try:
+            e = self.get(self.base, ["contextCSN"])
+        except ldap.LDAPError:
+            return []
+        return sorted((e or {}).get("contextCSN", []))
+
     def wait_stopped(self, timeout=5):
         util.wait_until(lambda: not util.port_open(self.port), timeout,
                         what="slapd port closed")
         time.sleep(0)
+
+
+def mirror_pair(workdir, base=BASE):
+    """Two Slapd in mirror mode (not started): ldap1 is bootstrapped,
+    ldap2 starts empty.  Start ldap1 first, then ldap2, then wait_in_sync."""
+    workdir = os.fspath(workdir)
+    a = Slapd(os.path.join(workdir, "ldap1"), base)
+    b = Slapd(os.path.join(workdir, "ldap2"), base, like=a)
+    pw = secrets.token_urlsafe(24)
+    a.mirror = {"server_id": 1, "rid": "001", "peer_uri": b.uri + "/", "replicator_pw": pw}
+    b.mirror = {"server_id": 2, "rid": "002", "peer_uri": a.uri + "/", "replicator_pw": pw}
+    b.bootstrap = False
+    return a, b
+
+
+def wait_in_sync(*nodes, timeout=20):
+    """Until every node has the same non-empty contextCSN."""
+    def same():
+        csns = [n.context_csn() for n in nodes]
+        return csns[0] and all(c == csns[0] for c in csns)
+    util.wait_until(same, timeout, what="mirror nodes in sync")
