@@ -264,6 +264,10 @@ out:
 
 int icsoe_handle_activate(request_rec *r)
 {
+    /* The query holds the token: out of every log, wherever this page is
+     * mapped (redact.c already did it when the path is activation_url's). */
+    if (r->args != NULL)
+        icsoe_redact_query(r);
     if (r->method_number == M_GET)
         return handle_get(r);
     if (r->method_number == M_POST)

@@ -87,10 +87,11 @@ icsoe_form *icsoe_pg_new_form(request_rec *r)
 icsoe_form *icsoe_pg_query(request_rec *r)
 {
     icsoe_form *q = icsoe_pg_new_form(r);
+    const char *args = icsoe_request_query(r);
 
-    if (r->args == NULL || r->args[0] == '\0')
+    if (args == NULL || args[0] == '\0')
         return q;
-    if (icsoe_form_parse(r->args, strlen(r->args), QUERY_MAX, q) != 0) {
+    if (icsoe_form_parse(args, strlen(args), QUERY_MAX, q) != 0) {
         memset(q, 0, sizeof(*q));
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, ICSOE_LOGNO(1001)
                       "icsoe_pg_query: malformed query string ignored");

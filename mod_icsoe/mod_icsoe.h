@@ -255,11 +255,22 @@ typedef struct icsoe_req {
     icsoe_session session;          /* ... and revalidated if it was due */
     int contractor_required;        /* auth.c: Require icsoe-contratista seen */
     apr_array_header_t *rfc_lists;  /* auth.c: its RFC lists (may be empty) */
+    int query_redacted;             /* redact.c: r->args holds "REDACTED" ... */
+    const char *query;              /* ... and this the original query */
+    const struct ap_logconf *log_before_read; /* redact.c: r->log while */
+    const struct ap_logconf *log_capped;      /* the request line is read */
 } icsoe_req;
 icsoe_req *icsoe_req_state(request_rec *r);       /* mod_icsoe.c */
 int icsoe_handle_css(request_rec *r);             /* page.c */
 void icsoe_register_auth_hooks(apr_pool_t *p);    /* auth.c */
 void icsoe_register_scrub_hooks(apr_pool_t *p);   /* scrub.c */
+/* redact.c: tokens out of every logged field.  icsoe_redact_query replaces
+ * the query of r (and its parents) by "REDACTED" in the_request,
+ * unparsed_uri, args and parsed_uri.query; icsoe_request_query returns the
+ * original query (r->args when nothing was redacted). */
+void icsoe_register_redact_hooks(apr_pool_t *p);
+void icsoe_redact_query(request_rec *r);
+const char *icsoe_request_query(request_rec *r);
 /* appinfo.c: r->user, env vars and identity headers for a passing
  * request; HTTP_INTERNAL_SERVER_ERROR when a value is not safe text. */
 int icsoe_set_app_info(request_rec *r, const icsoe_session *s);
