@@ -23,7 +23,8 @@ EXTRA_pam_icsoe_pam_icsoe_la_DEPENDENCIES = $(srcdir)/pam_icsoe/pam_icsoe.map
 EXTRA_DIST += pam_icsoe/pam_icsoe.map
 
 dist_man_MANS += man/pam_icsoe.8
-nobase_dist_icsoedata_DATA += conf/pam.d/icsoe conf/pam-configs/icsoe
+nobase_dist_icsoedata_DATA += conf/pam.d/icsoe conf/pam-configs/icsoe \
+	conf/pam.d/sshd conf/nss/nslcd.conf conf/ssh/sshd_config.d/icsoe.conf
 
 # Prerequisite-only hook lines so that other fragments can hook too.
 install-data-hook: pam-icsoe-install-data-hook
