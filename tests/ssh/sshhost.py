@@ -10,6 +10,9 @@ Inside the namespace (unshare --mount --propagation private):
   /etc/nslcd.conf      conf/nss/nslcd.conf rendered for the private slapd
   /etc/pam.d/sshd      conf/pam.d/sshd with the built pam_icsoe.so
   /var/log/{wt,bt}mp, lastlog   empty private copies (sshd records logins)
+  /etc/passwd, /etc/shadow      the machine's, plus one local user
+                       (LOCAL_USER) with a password, to show local
+                       accounts keep logging in through pam_unix
 nslcd runs there (as user nslcd), then sshd -D -e with its own config that
 includes conf/ssh/sshd_config.d/icsoe.conf, its own host key and a private
 AuthorizedKeysFile for root.
@@ -30,6 +33,10 @@ PAM_DIR = "/etc/pam.d"
 LOGIN_RECORDS = ("/var/log/wtmp", "/var/log/btmp", "/var/log/lastlog")
 # NSS edit of docs/ssh.md (the command an administrator runs, on a copy).
 NSSWITCH_SED = r"/^\(passwd\|group\):/ s/$/ ldap/"
+# A local account (in the private /etc/passwd and /etc/shadow only).
+LOCAL_USER = "operador"
+LOCAL_UID = 4242
+LOCAL_PASSWORD = "clave-local-del-operador"
 
 
 def render_pam(text, module, config, contratista=None):
@@ -68,6 +75,7 @@ class SshHost:
         self.pam_file = os.path.join(self.w, "pam.d-sshd")
         self.child = None
         self._write_nss(uid_min)
+        self._write_local_user()
         self.restrict(None)
         self._write_sshd()
 
@@ -84,6 +92,26 @@ class SshHost:
         subprocess.run(["sed", "-i", NSSWITCH_SED, self.nsswitch], check=True)
         # nslcd (user nslcd) reads the CA through the work directory
         os.chmod(self.slapd.cacert, 0o644)
+
+    def _write_local_user(self):
+        """Private copies of /etc/passwd and /etc/shadow with LOCAL_USER
+        (home inside the work directory: pam_mkhomedir creates it)."""
+        self.local_home = os.path.join(self.w, "local-home")
+        h = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=LOCAL_PASSWORD,
+                           capture_output=True, text=True, check=True).stdout.strip()
+        self.passwd = os.path.join(self.w, "passwd")
+        self.shadow = os.path.join(self.w, "shadow")
+        with open("/etc/passwd") as f:
+            text = f.read()
+        with open(self.passwd, "w") as f:
+            f.write(text + f"{LOCAL_USER}:x:{LOCAL_UID}:{LOCAL_UID}:Operador local:"
+                    f"{self.local_home}:/bin/sh\n")
+        os.chmod(self.passwd, 0o644)
+        with open("/etc/shadow") as f:
+            text = f.read()
+        fd = os.open(self.shadow, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        with os.fdopen(fd, "w") as f:
+            f.write(text + f"{LOCAL_USER}:{h}:19000:0:99999:7:::\n")
 
     def restrict(self, contratista):
         """Rewrite the PAM file in place (same inode: the bind mount sees
@@ -124,7 +152,8 @@ LogLevel VERBOSE
     def _namespace_script(self):
         w = self.w
         binds = [(self.nsswitch, "/etc/nsswitch.conf"), (self.nslcd_conf, "/etc/nslcd.conf"),
-                 (self.pam_file, f"{PAM_DIR}/sshd")]
+                 (self.pam_file, f"{PAM_DIR}/sshd"), (self.passwd, "/etc/passwd"),
+                 (self.shadow, "/etc/shadow")]
         for rec in LOGIN_RECORDS:
             if os.path.exists(rec):
                 priv = os.path.join(w, os.path.basename(rec))

@@ -316,3 +316,30 @@ def test_root_key_login_still_works(host):
     finally:
         t.close()
     assert status == 0 and out.split() == ["0", "root"]
+
+
+def test_local_user_logs_in_through_pam_unix(host):
+    """A local account (private /etc/passwd + /etc/shadow) never meets
+    pam_icsoe: pam_unix's own prompt, its own password, refused with a
+    wrong one, and the directory is not asked (no bind for it in slapd's
+    log)."""
+    before = host.slapd_.child.read_log().count(f"uid={sshhost.LOCAL_USER}")
+    lg = Login(host, sshhost.LOCAL_USER, password(sshhost.LOCAL_PASSWORD), "id -u")
+    assert lg.ok, (lg.prompts, lg.said, host.log()[-2000:])
+    assert lg.prompts == ["Password: "] and lg.out.split() == [str(sshhost.LOCAL_UID)]
+    assert not Login(host, sshhost.LOCAL_USER, password(PASSWORD)).ok
+    # ...and a capturist's password never opens a local account
+    assert host.slapd_.child.read_log().count(f"uid={sshhost.LOCAL_USER}") == before
+
+
+def test_directory_entry_can_never_be_root(host):
+    """An entry with uidNumber 0 (or any number below unix_uid_min) planted
+    in the directory is ignored by NSS (nss_min_uid)."""
+    evil = curp("ROOT700101HDFRRR0")
+    add_capturist(host.slapd_, evil, "Intruso", [RFC_A], password=PASSWORD)
+    host.slapd_.modify(host.slapd_.capturist_dn(evil), [
+        (0, "objectClass", [b"posixAccount"]), (0, "uidNumber", [b"0"]),
+        (0, "gidNumber", [b"0"]), (0, "homeDirectory", [b"/root"])])
+    assert host.in_namespace("getent", "passwd", evil).returncode == 2
+    assert host.in_namespace("getent", "passwd", "0").stdout.startswith("root:")
+    assert not Login(host, evil, password(PASSWORD)).ok
