@@ -74,7 +74,8 @@ static const conf_key conf_keys[] = {
     { "smtp_url", CT_URL, F(smtp_url), 0, 0, 0, NULL, 0, 0, smtp_schemes },
     { "smtp_user", CT_STR, F(smtp_user), 0, 0, 0, NULL, 0, 0, NULL },
     { "smtp_pass_file", CT_SECRET, F(smtp_pass_file), F(smtp_pass), 0, 0, NULL, 0, 0, NULL },
-    { "smtp_starttls", CT_STARTTLS, F(smtp_starttls), 0, 0, ICSOE_STARTTLS_TRY, NULL, 0, 0, NULL },
+    /* default resolved by smtp_tls_policy(): required unless loopback */
+    { "smtp_starttls", CT_STARTTLS, F(smtp_starttls), 0, 0, ICSOE_STARTTLS_REQUIRED, NULL, 0, 0, NULL },
     { "smtp_timeout", CT_INT, F(smtp_timeout), 0, 0, 10, NULL, 1, 300, NULL },
     { "mail_from", CT_STR, F(mail_from), 0, 0, 0, NULL, 0, 0, NULL },
     { "mail_template_dir", CT_STR, F(mail_template_dir), 0, 0, 0, NULL, 0, 0, NULL },
@@ -678,6 +679,54 @@ int icsoe_unix_name_ok(const char *s)
     return 1;
 }
 
+/* 1 when the smtp:// URL names this host (127.0.0.0/8, ::1, localhost):
+ * nobody can sit on that path to strip STARTTLS. */
+static int smtp_url_is_loopback(const char *url)
+{
+    const char *h = url + strlen("smtp://");
+    size_t n;
+
+    if (h[0] == '[')
+        return strncmp(h, "[::1]", 5) == 0 && (h[5] == '\0' || h[5] == ':' || h[5] == '/');
+    n = strcspn(h, ":/");
+    if ((n == 9 && strncmp(h, "localhost", 9) == 0) ||
+        (n == 10 && strncmp(h, "localhost.", 10) == 0))
+        return 1;
+    if (n < 7 || n > 15 || strncmp(h, "127.", 4) != 0)
+        return 0;
+    for (size_t i = 4; i < n; i++)
+        if (!((h[i] >= '0' && h[i] <= '9') || h[i] == '.'))
+            return 0;
+    return 1;
+}
+
+/* SMTP downgrade: on the path to an SMTP server, an attacker strips
+ * STARTTLS and reads the links and the SMTP AUTH password.  So STARTTLS is
+ * required by default for every smtp:// server but this host's; "try" and
+ * "no" only when written; and never for SMTP AUTH over smtp:// to another
+ * host (the password would cross the network in clear). */
+static int smtp_tls_policy(conf_parse *p)
+{
+    icsoe_conf *c = p->c;
+    unsigned line = p->seen[key_index("smtp_starttls")];
+    int plain = c->smtp_url != NULL && strncmp(c->smtp_url, "smtp://", 7) == 0;
+    int loopback = plain && smtp_url_is_loopback(c->smtp_url);
+
+    if (line == 0) {
+        c->smtp_starttls = loopback && c->smtp_user == NULL
+                           ? ICSOE_STARTTLS_NO : ICSOE_STARTTLS_REQUIRED;
+        return 0;
+    }
+    if (plain && !loopback && c->smtp_user != NULL &&
+        c->smtp_starttls != ICSOE_STARTTLS_REQUIRED) {
+        p->line = line;
+        perr(p, "smtp_user over smtp:// to another host needs smtp_starttls "
+             "required (or an smtps:// smtp_url)");
+        return -1;
+    }
+    return 0;
+}
+
 static int load_blocklist(conf_parse *p)
 {
     icsoe_conf *c = p->c;
@@ -810,7 +859,7 @@ icsoe_conf *icsoe_conf_load(const char *path, char *err, size_t errlen)
     p.line = p.line ? p.line : 1;
     if (check_file(&p) != 0 || set_string_defaults(&p) != 0 ||
         derive_login_url(&p) != 0 || check_unix(&p) != 0 ||
-        load_blocklist(&p) != 0)
+        smtp_tls_policy(&p) != 0 || load_blocklist(&p) != 0)
         goto out;
     ok = 1;
 out:

@@ -53,7 +53,7 @@ typedef struct icsoe_conf {
     char *smtp_user;
     char *smtp_pass;                   /* from smtp_pass_file; wiped on free */
     char *smtp_pass_file;
-    icsoe_starttls smtp_starttls;      /* default try */
+    icsoe_starttls smtp_starttls;      /* default required; no for a loopback smtp:// without smtp_user */
     int smtp_timeout;                  /* seconds, default 10 */
     char *mail_from;                   /* "ICSOE <icsoe@example.org>" */
     char *mail_template_dir;           /* optional override of built-in mails */

@@ -49,10 +49,43 @@ def test_minimal_file_gets_the_documented_defaults(write):
     assert (r["token_lifetime"], r["reset_token_lifetime"], r["recover_interval"]) == (
         str(72 * 3600), "3600", "900")
     assert (r["tls_reqcert"], r["ldap_starttls"], r["smtp_starttls"], r["smtp_timeout"]) == (
-        "0", "0", "1", "10")
+        "0", "0", "2", "10")
     assert r["name"] == "ICSOE" and r["blocklist"] == "none"
     assert (r["server_timeout"], r["server_down_time"], r["failback_interval"]) == (
         "2", "30", "30")
+
+
+@pytest.mark.parametrize("extra,expected", [
+    ("smtp_url smtp://mail.icsoe.test\n", "2"),          # another host: required
+    ("smtp_url smtp://203.0.113.9:587\n", "2"),
+    ("smtp_url smtp://127.evil.test\n", "2"),
+    ("smtp_url smtp://127.0.0.1.evil.test:25\n", "2"),
+    ("smtp_url smtp://127.0.0.1:25\n", "0"),             # this host: nobody on the path
+    ("smtp_url smtp://localhost\n", "0"),
+    ("smtp_url smtp://[::1]:2525\n", "0"),
+    ("smtp_url smtp://127.0.0.1:25\nsmtp_user icsoe\nsmtp_pass_file @SECRET@\n", "2"),
+    ("smtp_url smtp://mail.icsoe.test\nsmtp_starttls try\n", "1"),   # explicit only
+    ("smtp_url smtp://mail.icsoe.test\nsmtp_starttls no\n", "0"),
+    ("smtp_url smtps://mail.icsoe.test\nsmtp_user icsoe\nsmtp_pass_file @SECRET@\n"
+     "smtp_starttls no\n", "0"),                       # implicit TLS
+])
+def test_smtp_starttls_is_required_unless_loopback_or_explicit(write, secret, extra, expected):
+    """SMTP downgrade (issue 13, defect 4): an attacker on the path strips
+    STARTTLS and reads the links and the SMTP AUTH password.  "try" was the
+    default; now STARTTLS is required for every other host and whenever
+    smtp_user is set, and "try" must be written."""
+    extra = extra.replace("@SECRET@", secret("smtp-pass", name="smtppw"))
+    r = check(write(f"uri {URI}\nbase {BASE}\n{extra}"))
+    assert r.status == "ok", r.stdout
+    assert r["smtp_starttls"] == expected
+
+
+@pytest.mark.parametrize("mode", ["try", "no"])
+def test_smtp_auth_in_clear_to_another_host_is_refused(write, secret, mode):
+    path = write(f"uri {URI}\nbase {BASE}\nsmtp_url smtp://mail.icsoe.test:587\n"
+                 f"smtp_user icsoe\nsmtp_pass_file {secret('smtp-pass', name='smtppw')}\n"
+                 f"smtp_starttls {mode}\n")
+    error(path, 6, "smtp_user over smtp:// to another host needs smtp_starttls required")
 
 
 def test_failover_keys_are_validated(write):
