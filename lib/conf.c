@@ -8,7 +8,8 @@
  * Required keys are only "uri" and "base": pam_icsoe never sends mail, so
  * smtp_url, mail_from and activation_url are checked by the callers that
  * need them (icsoectl, mod_icsoe) with their own clear message.  binddn and
- * bindpw_file go together. */
+ * bindpw_file go together, and so do writer_binddn and writer_bindpw_file
+ * (the writer account; without them writes use binddn). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -63,6 +64,8 @@ static const conf_key conf_keys[] = {
     { "base", CT_STR, F(base), 0, 1, 0, NULL, 0, 0, NULL },
     { "binddn", CT_STR, F(binddn), 0, 0, 0, NULL, 0, 0, NULL },
     { "bindpw_file", CT_SECRET, F(bindpw_file), F(bindpw), 0, 0, NULL, 0, 0, NULL },
+    { "writer_binddn", CT_STR, F(writer_binddn), 0, 0, 0, NULL, 0, 0, NULL },
+    { "writer_bindpw_file", CT_SECRET, F(writer_bindpw_file), F(writer_bindpw), 0, 0, NULL, 0, 0, NULL },
     { "timeout", CT_INT, F(timeout), 0, 0, 5, NULL, 1, 300, NULL },
     { "server_timeout", CT_INT, F(server_timeout), 0, 0, 2, NULL, 1, 300, NULL },
     { "server_down_time", CT_INT, F(server_down_time), 0, 0, 30, NULL, 1, 3600, NULL },
@@ -602,6 +605,11 @@ static int check_file(conf_parse *p)
     if ((c->binddn == NULL) != (c->bindpw_file == NULL)) {
         p->line = p->seen[key_index(c->binddn ? "binddn" : "bindpw_file")];
         perr(p, "binddn and bindpw_file must be set together");
+        return -1;
+    }
+    if ((c->writer_binddn == NULL) != (c->writer_bindpw_file == NULL)) {
+        p->line = p->seen[key_index(c->writer_binddn ? "writer_binddn" : "writer_bindpw_file")];
+        perr(p, "writer_binddn and writer_bindpw_file must be set together");
         return -1;
     }
     if (c->smtp_user != NULL && c->smtp_pass_file == NULL) {

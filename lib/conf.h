@@ -34,9 +34,12 @@ typedef struct icsoe_conf {
     char *uri[ICSOE_CONF_MAX_URIS];    /* "uri ldap://a ldaps://b" (repeatable) */
     size_t nuri;
     char *base;                        /* required */
-    char *binddn;                      /* service account */
+    char *binddn;                      /* reader service account: searches */
     char *bindpw;                      /* read from bindpw_file; wiped on free */
     char *bindpw_file;
+    char *writer_binddn;               /* writer account; NULL: writes use binddn */
+    char *writer_bindpw;               /* read from writer_bindpw_file; wiped */
+    char *writer_bindpw_file;
     int timeout;                       /* seconds, network and operation; default 5 */
     int server_timeout;                /* seconds one server has to connect and
                                         * answer the service bind; default 2 */

@@ -311,6 +311,10 @@ static icsoe_status passwd_exop(icsoe_dir *d, const char *old_password,
     return dir_map_rc(d, "password modify", rc);
 }
 
+/* Ends the account's other sessions.  Done on the user's own connection
+ * (still bound as the user after the Password Modify; the ACL lets "self"
+ * write icsoeEpoch): a PAM host holds only the reader account, which
+ * cannot write. */
 static icsoe_status bump_epoch(icsoe_dir *d, const char *dn)
 {
     char *one[] = { "1", NULL };
@@ -318,13 +322,19 @@ static icsoe_status bump_epoch(icsoe_dir *d, const char *dn)
     LDAPMod *mods[] = { &m_epoch, NULL };
     dir_modify m;
     icsoe_status st;
+    LDAP *ld;
     int rc;
 
     memset(&m, 0, sizeof(m));
     m.dn = dn;
     m.mods = mods;
-    st = dir_svc_run(d, dir_modify_op, &m, &rc);
-    return st == ICSOE_OK ? dir_map_rc(d, "epoch", rc) : st;
+    st = dir_auth_conn(d, &ld);
+    if (st != ICSOE_OK)
+        return st;
+    rc = dir_modify_op(d, ld, &m);
+    if (dir_conn_lost(rc))
+        dir_drop_auth(d);
+    return dir_map_rc(d, "epoch", rc);
 }
 
 icsoe_status icsoe_dir_change_password(icsoe_dir *d, const char *curp,

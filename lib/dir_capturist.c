@@ -336,7 +336,7 @@ static icsoe_status capturist_add(icsoe_dir *d, const icsoe_capturist *c)
         free(rfcs);
         return ICSOE_ERR_INTERNAL;
     }
-    st = dir_svc_run(d, dir_add_op, &a, &rc);
+    st = dir_wr_run(d, dir_add_op, &a, &rc);
     if (st == ICSOE_OK) {
         if (rc == LDAP_ALREADY_EXISTS)
             st = ICSOE_ERR_EXISTS;
@@ -382,7 +382,7 @@ static icsoe_status capturist_modify(icsoe_dir *d, const char *curp, LDAPMod **m
     m.relax = relax;
     if (m.dn == NULL)
         return ICSOE_ERR_INTERNAL;
-    st = dir_svc_run(d, dir_modify_op, &m, rc);
+    st = dir_wr_run(d, dir_modify_op, &m, rc);
     free((char *)m.dn);
     if (st == ICSOE_OK && *rc == LDAP_NO_SUCH_OBJECT)
         st = ICSOE_ERR_NOT_FOUND;
@@ -543,7 +543,7 @@ icsoe_status icsoe_dir_capturist_remove(icsoe_dir *d, const char *curp)
     if (dn == NULL)
         return ICSOE_ERR_INTERNAL;
     dir_call_begin(d, &call);
-    st = dir_svc_run(d, dir_delete_op, dn, &rc);
+    st = dir_wr_run(d, dir_delete_op, dn, &rc);
     if (st == ICSOE_OK)
         st = rc == LDAP_NO_SUCH_OBJECT ? ICSOE_ERR_NOT_FOUND : dir_map_rc(d, "remove", rc);
     if (st == ICSOE_OK)

@@ -1,6 +1,11 @@
-/* Directory connections: the service connection (bound as binddn, reused,
- * reconnected once when the server dropped it) and the authentication
- * connection (only user binds), both on the server chosen by dir_route.c.
+/* Directory connections: the service connection (bound as binddn, the
+ * reader: searches only, reused, reconnected once when the server dropped
+ * it), the writer connection (bound as writer_binddn, only for changes and
+ * token lookups; without a writer configured the service connection does
+ * those) and the authentication connection (only user binds), all on the
+ * server chosen by dir_route.c.  A host that only authenticates (PAM) holds
+ * the reader's password alone: whoever steals it can read accounts but
+ * change nothing.
  * Every call is bounded by a deadline of conf->timeout seconds (network
  * connect and each synchronous operation get what is left of it), and a
  * new connection to one server by conf->server_timeout, so a server that
@@ -255,6 +260,7 @@ void dir_drop_auth(icsoe_dir *d)
 void dir_drop_all(icsoe_dir *d)
 {
     dir_drop(&d->svc);
+    dir_drop(&d->wr);
     dir_drop(&d->auth);
 }
 
@@ -272,7 +278,10 @@ static struct timespec dir_server_budget(icsoe_dir *d)
     return saved;
 }
 
-icsoe_status dir_open_server(icsoe_dir *d, size_t i, LDAP **out)
+/* A new connection to conf->uri[i] bound as dn (a service account),
+ * within conf->server_timeout. */
+static icsoe_status dir_open_as(icsoe_dir *d, size_t i, const char *role,
+                                const char *dn, const char *pw, LDAP **out)
 {
     const char *uri = d->conf->uri[i];
     struct timespec saved;
@@ -282,21 +291,17 @@ icsoe_status dir_open_server(icsoe_dir *d, size_t i, LDAP **out)
     int rc;
 
     *out = NULL;
-    if (d->conf->binddn == NULL || d->conf->bindpw == NULL) {
-        dir_reason(d, "%s: no binddn/bindpw_file configured", d->conf->path);
-        return ICSOE_ERR_INTERNAL;
-    }
     saved = dir_server_budget(d);
     st = dir_new_handle(d, uri, &ld);
     if (st == ICSOE_OK) {
-        cred.bv_val = d->conf->bindpw;
-        cred.bv_len = strlen(d->conf->bindpw);
+        cred.bv_val = (char *)pw;
+        cred.bv_len = strlen(pw);
         dir_arm(d, ld);
-        rc = ldap_sasl_bind_s(ld, d->conf->binddn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+        rc = ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
         if (rc != LDAP_SUCCESS) {
             char diag[256];
 
-            dir_reason(d, "service bind as %s at %s: %s%s", d->conf->binddn, uri,
+            dir_reason(d, "%s bind as %s at %s: %s%s", role, dn, uri,
                        ldap_err2string(rc), dir_diag(ld, diag, sizeof(diag)));
             ldap_unbind_ext_s(ld, NULL, NULL);
             ld = NULL;
@@ -308,6 +313,16 @@ icsoe_status dir_open_server(icsoe_dir *d, size_t i, LDAP **out)
         icsoe_log(d->lg, ICSOE_LOG_ERR, "icsoe_dir: %s", d->reason);
     *out = ld;
     return st;
+}
+
+icsoe_status dir_open_server(icsoe_dir *d, size_t i, LDAP **out)
+{
+    *out = NULL;
+    if (d->conf->binddn == NULL || d->conf->bindpw == NULL) {
+        dir_reason(d, "%s: no binddn/bindpw_file configured", d->conf->path);
+        return ICSOE_ERR_INTERNAL;
+    }
+    return dir_open_as(d, i, "service", d->conf->binddn, d->conf->bindpw, out);
 }
 
 /* Tries the servers from the handle's current one on (the earlier ones
@@ -348,8 +363,10 @@ static icsoe_status dir_svc_connect(icsoe_dir *d)
                 continue;
             }
             dir_server_up(d, i);
-            if (i != d->cur)
+            if (i != d->cur) {
                 dir_drop(&d->auth);
+                dir_drop(&d->wr);
+            }
             dir_route_settle(d, i);
             d->svc = ld;
             return ICSOE_OK;
@@ -394,6 +411,61 @@ icsoe_status dir_svc_run(icsoe_dir *d, dir_op_fn op, void *arg, int *rc)
             d->svc_replays++;
     }
     return ICSOE_ERR_UNAVAILABLE;
+}
+
+/* The writer connection, on the server the service connection chose
+ * (a write goes where the reads went: one server at a time). */
+static icsoe_status dir_wr_connect(icsoe_dir *d)
+{
+    icsoe_status st;
+
+    if (d->svc == NULL) {
+        st = dir_svc_connect(d);
+        if (st != ICSOE_OK)
+            return st;
+    }
+    st = dir_open_as(d, d->cur, "writer", d->conf->writer_binddn,
+                     d->conf->writer_bindpw, &d->wr);
+    if (st == ICSOE_ERR_UNAVAILABLE)
+        dir_server_failed(d, d->reason);
+    return st;
+}
+
+icsoe_status dir_wr_run(icsoe_dir *d, dir_op_fn op, void *arg, int *rc)
+{
+    int attempt;
+    icsoe_status st = ICSOE_ERR_UNAVAILABLE;
+
+    if (d->conf->writer_binddn == NULL)
+        return dir_svc_run(d, op, arg, rc);
+    *rc = LDAP_OTHER;
+    for (attempt = 0; attempt < 2; attempt++) {
+        if (dir_remaining_ms(d) <= 0) {
+            dir_reason(d, "%s: no answer within %d s", d->uris, d->conf->timeout);
+            icsoe_log(d->lg, ICSOE_LOG_ERR, "icsoe_dir: %s", d->reason);
+            return ICSOE_ERR_UNAVAILABLE;
+        }
+        if (d->wr == NULL) {
+            st = dir_wr_connect(d);
+            if (st == ICSOE_ERR_INTERNAL)
+                return st;     /* refused credentials: fail closed */
+            if (st != ICSOE_OK)
+                continue;      /* that server failed: the next one, once */
+        }
+        dir_arm(d, d->wr);
+        *rc = op(d, d->wr, arg);
+        if (!dir_conn_lost(*rc))
+            return ICSOE_OK;
+        dir_reason(d, "%s: %s", d->conf->uri[d->cur], ldap_err2string(*rc));
+        icsoe_log(d->lg, attempt == 0 ? ICSOE_LOG_INFO : ICSOE_LOG_ERR,
+                  "icsoe_dir: writer connection lost (%s)%s", d->reason,
+                  attempt == 0 ? ", reconnecting" : "");
+        dir_conn_failed(d, *rc);
+        st = ICSOE_ERR_UNAVAILABLE;
+        if (attempt == 0)
+            d->svc_replays++;
+    }
+    return st;
 }
 
 icsoe_status dir_auth_conn(icsoe_dir *d, LDAP **out)
@@ -572,10 +644,11 @@ void icsoe_dir_close(icsoe_dir *d)
 
     if (d == NULL)
         return;
-    if (d->svc != NULL || d->auth != NULL) {
+    if (d->svc != NULL || d->wr != NULL || d->auth != NULL) {
         d->next_failback = 0;  /* closing is no time to move */
         dir_call_begin(d, &call);
         dir_drop(&d->svc);
+        dir_drop(&d->wr);
         dir_drop(&d->auth);
         dir_call_end(d, &call, ICSOE_OK);
     }

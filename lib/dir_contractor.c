@@ -174,7 +174,7 @@ icsoe_status icsoe_dir_contractor_add(icsoe_dir *d, const icsoe_contractor *c)
     if (a.dn == NULL)
         return ICSOE_ERR_INTERNAL;
     dir_call_begin(d, &call);
-    st = dir_svc_run(d, add_op, &a, &rc);
+    st = dir_wr_run(d, add_op, &a, &rc);
     if (st == ICSOE_OK)
         st = rc == LDAP_ALREADY_EXISTS ? ICSOE_ERR_EXISTS : dir_map_rc(d, "contractor add", rc);
     if (st == ICSOE_OK)
@@ -406,7 +406,7 @@ static icsoe_status revoke_all(icsoe_dir *d, const char *rfc, char **curps, size
         m.mods = mods;
         if (m.dn == NULL)
             return ICSOE_ERR_INTERNAL;
-        st = dir_svc_run(d, dir_modify_op, &m, &rc);
+        st = dir_wr_run(d, dir_modify_op, &m, &rc);
         /* Gone meanwhile (entry or value): nothing left to revoke. */
         if (st == ICSOE_OK && rc != LDAP_NO_SUCH_OBJECT && rc != LDAP_NO_SUCH_ATTRIBUTE)
             st = dir_map_rc(d, "revoke", rc);
@@ -448,7 +448,7 @@ icsoe_status icsoe_dir_contractor_remove(icsoe_dir *d, const char *rfc, int forc
         st = ICSOE_ERR_INTERNAL;
         goto out;
     }
-    st = dir_svc_run(d, delete_op, dn, &rc);
+    st = dir_wr_run(d, delete_op, dn, &rc);
     if (st == ICSOE_OK)
         st = rc == LDAP_NO_SUCH_OBJECT ? ICSOE_ERR_NOT_FOUND
                                        : dir_map_rc(d, "contractor remove", rc);

@@ -17,7 +17,9 @@
 struct icsoe_dir {
     const icsoe_conf *conf;
     const icsoe_logger *lg;
-    LDAP *svc;                 /* bound as conf->binddn, service operations */
+    LDAP *svc;                 /* bound as conf->binddn (reader): searches */
+    LDAP *wr;                  /* bound as conf->writer_binddn: writes; NULL
+                                * and unused when no writer is configured */
     LDAP *auth;                /* only ever used for user binds */
     struct timespec deadline;  /* CLOCK_MONOTONIC end of the current call */
     char *uris;                /* conf->uri joined by spaces (for messages) */
@@ -59,6 +61,16 @@ typedef int (*dir_op_fn)(icsoe_dir *d, LDAP *ld, void *arg);
  * deadline passed; ICSOE_ERR_INTERNAL when the service bind is refused;
  * else ICSOE_OK with *rc the result of op. */
 icsoe_status dir_svc_run(icsoe_dir *d, dir_op_fn op, void *arg, int *rc);
+/* The same on the writer connection (conf->writer_binddn), for every
+ * operation that changes the directory and for token lookups (the reader
+ * may not see icsoeTokenHash).  Without a writer configured it is
+ * dir_svc_run: single-account sites keep working. */
+icsoe_status dir_wr_run(icsoe_dir *d, dir_op_fn op, void *arg, int *rc);
+/* The handle dir_wr_run used (to read its results). */
+static inline LDAP *dir_wr_ld(const icsoe_dir *d)
+{
+    return d->conf->writer_binddn != NULL ? d->wr : d->svc;
+}
 
 /* 1 when a simple bind as dn with password answers 0 (auth connection). */
 int dir_user_bind_ok(icsoe_dir *d, const char *dn, const char *password);

@@ -98,7 +98,7 @@ static icsoe_status modify(icsoe_dir *d, const char *dn, LDAPMod **mods, int *rc
     memset(&m, 0, sizeof(m));
     m.dn = dn;
     m.mods = mods;
-    return dir_svc_run(d, dir_modify_op, &m, rc);
+    return dir_wr_run(d, dir_modify_op, &m, rc);
 }
 
 /* Searches and hands the result to the caller (ldap_msgfree). */
@@ -174,7 +174,7 @@ static icsoe_status pool_create(icsoe_dir *d, const char *dn)
 
     snprintf(uid, sizeof(uid), "%d", d->conf->unix_uid_min);
     snprintf(gid, sizeof(gid), "%d", d->conf->unix_gid_min);
-    st = dir_svc_run(d, add_op, &a, &rc);
+    st = dir_wr_run(d, add_op, &a, &rc);
     if (st == ICSOE_OK && rc == LDAP_ALREADY_EXISTS)
         rc = LDAP_SUCCESS;      /* created meanwhile by someone else: fine */
     if (st == ICSOE_OK && rc == LDAP_NO_SUCH_OBJECT) {
@@ -419,7 +419,7 @@ static icsoe_status group_add(icsoe_dir *d, const char *name, const char *rfc,
     a.mods = mods;
     if (a.dn == NULL)
         return ICSOE_ERR_INTERNAL;
-    st = dir_svc_run(d, add_op, &a, &rc);
+    st = dir_wr_run(d, add_op, &a, &rc);
     free((char *)a.dn);
     if (st == ICSOE_OK && rc == LDAP_ALREADY_EXISTS) {
         dir_reason(d, "a group named %s already exists", name);
@@ -827,7 +827,7 @@ icsoe_status icsoe_dir_posix_group_disable(icsoe_dir *d, const char *rfc)
     dir_call_begin(d, &call);
     st = group_lookup(d, "icsoeContractorRFC", rfc, &dn, &gid);
     if (st == ICSOE_OK) {
-        st = dir_svc_run(d, delete_op, dn, &rc);
+        st = dir_wr_run(d, delete_op, dn, &rc);
         if (st == ICSOE_OK)
             st = rc == LDAP_NO_SUCH_OBJECT ? ICSOE_ERR_NOT_FOUND
                                            : dir_map_rc(d, "group delete", rc);

@@ -56,7 +56,7 @@ icsoe_status icsoe_dir_token_store(icsoe_dir *d, const char *curp,
     if (m.dn == NULL)
         return ICSOE_ERR_INTERNAL;
     dir_call_begin(d, &call);
-    st = dir_svc_run(d, dir_modify_op, &m, &rc);
+    st = dir_wr_run(d, dir_modify_op, &m, &rc);
     if (st == ICSOE_OK)
         st = rc == LDAP_NO_SUCH_OBJECT ? ICSOE_ERR_NOT_FOUND : dir_map_rc(d, "token store", rc);
     if (st == ICSOE_OK)
@@ -94,19 +94,19 @@ static icsoe_status find_token(icsoe_dir *d, const char *token, int purpose,
     s.filter = filter;
     s.attrs = dir_capturist_attrs;
     s.sizelimit = 2;
-    st = dir_svc_run(d, dir_search_op, &s, &rc);
+    st = dir_wr_run(d, dir_search_op, &s, &rc);
     if (st == ICSOE_OK)
         st = dir_map_rc(d, "token search", rc);
     if (st != ICSOE_OK)
         goto out;
-    if (ldap_count_entries(d->svc, s.res) != 1) {
-        st = ldap_count_entries(d->svc, s.res) == 0 ? ICSOE_ERR_NOT_FOUND : ICSOE_ERR_INTERNAL;
+    if (ldap_count_entries(dir_wr_ld(d), s.res) != 1) {
+        st = ldap_count_entries(dir_wr_ld(d), s.res) == 0 ? ICSOE_ERR_NOT_FOUND : ICSOE_ERR_INTERNAL;
         if (st == ICSOE_ERR_INTERNAL)
             icsoe_log(d->lg, ICSOE_LOG_ERR, "icsoe_dir: one token hash on several entries");
         goto out;
     }
-    e = ldap_first_entry(d->svc, s.res);
-    st = dir_read_capturist(d, d->svc, e, c);
+    e = ldap_first_entry(dir_wr_ld(d), s.res);
+    st = dir_read_capturist(d, dir_wr_ld(d), e, c);
     if (st != ICSOE_OK)
         goto out;
     if (purpose != 0 && c->token_purpose != purpose) {
@@ -114,7 +114,7 @@ static icsoe_status find_token(icsoe_dir *d, const char *token, int purpose,
     } else if (c->token_expiry == 0 || time(NULL) >= c->token_expiry) {
         st = ICSOE_ERR_EXPIRED;
     } else {
-        *dn = ldap_get_dn(d->svc, e);
+        *dn = ldap_get_dn(dir_wr_ld(d), e);
         st = *dn ? ICSOE_OK : ICSOE_ERR_INTERNAL;
     }
 out:
@@ -181,7 +181,7 @@ static icsoe_status consume(icsoe_dir *d, const char *dn, const char *hash,
     m.dn = dn;
     m.mods = mods;
     m.want_ppolicy = 1;
-    st = dir_svc_run(d, dir_modify_op, &m, &rc);
+    st = dir_wr_run(d, dir_modify_op, &m, &rc);
     if (st != ICSOE_OK)
         return st;
     if (rc == LDAP_SUCCESS && !pp_is_error(m.pp_err))

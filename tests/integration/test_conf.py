@@ -306,7 +306,8 @@ def test_example_config_parses(tmp_path, secret):
     active = [l for l in text.splitlines() if l.strip() and not l.lstrip().startswith("#")]
     keys_documented = {l.lstrip("# ").split(" ")[0] for l in text.splitlines()
                        if l.startswith("#") and " " in l.lstrip("# ")}
-    for key in ("uri", "base", "binddn", "bindpw_file", "timeout", "tls_reqcert",
+    for key in ("uri", "base", "binddn", "bindpw_file", "writer_binddn",
+                "writer_bindpw_file", "timeout", "tls_reqcert",
                 "tls_cacertfile", "ldap_starttls", "smtp_url", "smtp_user",
                 "smtp_pass_file", "smtp_starttls", "smtp_timeout", "mail_from",
                 "mail_template_dir", "activation_url", "login_url", "token_lifetime",

@@ -187,12 +187,24 @@ def test_readme_commands_twice_on_debian_stock_slapd(stock, tmp_path):
         value = base64.b64decode(value).decode()
     assert value.startswith("{ARGON2}"), value
 
-    # the service account binds with the password file the script wrote
-    secret = (etc / "bindpw").read_text().strip()
-    assert oct((etc / "bindpw").stat().st_mode & 0o777) == "0o600"
-    svc = stock.search(BASE, f"(uid={CURP})", "cn",
-                       who=(f"cn=icsoe-service,{BASE}", secret))
+    # the service accounts bind with the password files the script wrote:
+    # the reader sees the capturist, the writer can change it
+    for name in ("bindpw", "writerpw"):
+        assert oct((etc / name).stat().st_mode & 0o777) == "0o600"
+    reader = (f"cn=icsoe-reader,{BASE}", (etc / "bindpw").read_text().strip())
+    writer = (f"cn=icsoe-writer,{BASE}", (etc / "writerpw").read_text().strip())
+    svc = stock.search(BASE, f"(uid={CURP})", "cn", who=reader)
     assert svc.returncode == 0 and "cn: Carlos Gomez" in svc.stdout, svc.stdout + svc.stderr
+    r = subprocess.run(["/usr/bin/ldapmodify", "-x", "-H", stock.uri, "-D", writer[0],
+                        "-w", writer[1]],
+                       input=f"dn: uid={CURP},ou=capturistas,{BASE}\nchangetype: modify\n"
+                       "replace: mail\nmail: otro@example.org\n", capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(["/usr/bin/ldapmodify", "-x", "-H", stock.uri, "-D", reader[0],
+                        "-w", reader[1]],
+                       input=f"dn: uid={CURP},ou=capturistas,{BASE}\nchangetype: modify\n"
+                       "replace: mail\nmail: reader@example.org\n", capture_output=True, text=True)
+    assert r.returncode == 50, r.stdout + r.stderr     # insufficientAccess
 
     # the local root still manages the tree over ldapi (read passwords,
     # change and delete entries) without the rootdn password

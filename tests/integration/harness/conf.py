@@ -3,7 +3,8 @@ import os
 
 
 class IcsoeConf:
-    """Writes DIR/icsoe.conf pointing at slapd (and smtp when it has .url).
+    """Writes DIR/icsoe.conf pointing at slapd (and smtp when it has .url),
+    with the reader as binddn and the writer as writer_binddn.
 
     .path is the file; .write(**overrides) rewrites it with keys changed,
     added (any keyword, e.g. password_classes="digit") or removed (None).
@@ -18,8 +19,10 @@ class IcsoeConf:
         self.keys = {
             "uri": slapd.uri,
             "base": slapd.base,
-            "binddn": slapd.binddn,
-            "bindpw_file": self._bindpw_file(slapd),
+            "binddn": slapd.reader_dn,
+            "bindpw_file": self._secret_file("bindpw", slapd.reader_pw),
+            "writer_binddn": slapd.binddn,
+            "writer_bindpw_file": self._secret_file("writerpw", slapd.bindpw),
             "timeout": "3",
         }
         if smtp is not None and getattr(smtp, "url", None):
@@ -31,11 +34,11 @@ class IcsoeConf:
         })
         self.write(**overrides)
 
-    def _bindpw_file(self, slapd):
-        path = os.path.join(self.dir, "bindpw")
+    def _secret_file(self, name, secret):
+        path = os.path.join(self.dir, name)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(slapd.bindpw + "\n")
+            f.write(secret + "\n")
         os.chmod(path, 0o600)
         return path
 

@@ -117,8 +117,14 @@ class Slapd:
         self.uri = f"ldap://127.0.0.1:{self.port}"
         self.rootdn = f"cn=admin,{base}"
         self.rootpw = secrets.token_urlsafe(18)
-        self.binddn = f"cn=icsoe-service,{base}"
+        # binddn/bindpw: the WRITER (can do everything the code needs, so a
+        # hand-written icsoe.conf with just binddn is a working
+        # single-account site); reader_dn/reader_pw: the read-only reader
+        # (harness.conf.IcsoeConf configures both, as a real site does).
+        self.binddn = f"cn=icsoe-writer,{base}"
         self.bindpw = secrets.token_urlsafe(24)
+        self.reader_dn = f"cn=icsoe-reader,{base}"
+        self.reader_pw = secrets.token_urlsafe(24)
         self.decoy_dn = f"cn=icsoe-decoy,{base}"
         self.decoy_pw = secrets.token_urlsafe(24)
         self.bindpw_file = os.path.join(self.workdir, "bindpw")
@@ -267,12 +273,13 @@ include {self.workdir}/db.conf
 
     # ---- data ----
     def _bootstrap(self):
-        # the service password is a long random secret: stored as {SSHA}
+        # the service passwords are long random secrets: stored as {SSHA}
         # (see schema/bootstrap.ldif) so each service bind costs microseconds
         dc = self.base.split(",")[0].split("=", 1)[1]
         self.add(self.base, {"objectClass": ["dcObject", "organization"],
                              "dc": [dc], "o": ["ICSOE test"]})
-        values = {"service_password_hash": ssha(self.bindpw),
+        values = {"writer_password_hash": ssha(self.bindpw),
+                  "reader_password_hash": ssha(self.reader_pw),
                   "decoy_password": self.decoy_pw}
         for name in ("bootstrap.ldif", "ppolicy-default.ldif"):
             text = render(open(util.src(f"schema/{name}")).read(), self.base, **values)
