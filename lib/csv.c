@@ -22,6 +22,7 @@ typedef struct csv_parse {
     size_t i;       /* cursor */
     size_t newlines;
     size_t nfields;
+    char sep;       /* ',' or ';' (what Excel writes in a Spanish locale) */
     csv_span span[ICSOE_CSV_MAX_FIELDS];
 } csv_parse;
 
@@ -60,13 +61,13 @@ static int csv_quoted(csv_parse *cp, csv_span *sp)
     return -1;
 }
 
-/* Unquoted field: up to ',' or a line end.  A quote, a lone CR or a NUL
+/* Unquoted field: up to the separator or a line end.  A quote, a lone CR or a NUL
  * inside is malformed (RFC 4180 requires such fields to be quoted). */
 static int csv_plain(csv_parse *cp, csv_span *sp)
 {
     sp->start = cp->i;
     sp->quoted = 0;
-    while (cp->i < cp->len && cp->buf[cp->i] != ',' && line_end_len(cp, cp->i) == 0) {
+    while (cp->i < cp->len && cp->buf[cp->i] != cp->sep && line_end_len(cp, cp->i) == 0) {
         char c = cp->buf[cp->i];
         if (c == '"' || c == '\r' || c == '\0')
             return -1;
@@ -109,7 +110,7 @@ static int csv_scan(csv_parse *cp, size_t *fault)
         cp->span[cp->nfields++] = sp;
         if (cp->i >= cp->len || line_end_len(cp, cp->i) > 0)
             return 0;
-        if (cp->buf[cp->i] != ',') {
+        if (cp->buf[cp->i] != cp->sep) {
             *fault = cp->i; /* text after a closing quote */
             return -1;
         }
@@ -172,14 +173,21 @@ static void csv_skip_blank(csv_parse *cp)
 int icsoe_csv_next(const char *buf, size_t len, size_t *pos, size_t *lines,
                    icsoe_csv_row *row)
 {
-    csv_parse cp = { .buf = buf, .len = len };
+    return icsoe_csv_next_sep(buf, len, ',', pos, lines, row);
+}
+
+int icsoe_csv_next_sep(const char *buf, size_t len, char sep, size_t *pos,
+                       size_t *lines, icsoe_csv_row *row)
+{
+    csv_parse cp = { .buf = buf, .len = len, .sep = sep };
     size_t fault = 0;
     size_t start;
     size_t le;
 
     if (row != NULL)
         memset(row, 0, sizeof(*row));
-    if (buf == NULL || pos == NULL || row == NULL || *pos > len)
+    if (buf == NULL || pos == NULL || row == NULL || *pos > len ||
+        (sep != ',' && sep != ';'))
         return -1;
     start = *pos;
     cp.i = start;

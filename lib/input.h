@@ -78,6 +78,39 @@ typedef struct icsoe_csv_row {
  * written, untrimmed, with "" turned into ". */
 int icsoe_csv_next(const char *buf, size_t len, size_t *pos, size_t *lines,
                    icsoe_csv_row *row);
+/* The same with ';' as the separator when sep is ';' (sep must be ',' or
+ * ';'; anything else gives -1). */
+int icsoe_csv_next_sep(const char *buf, size_t len, char sep, size_t *pos,
+                       size_t *lines, icsoe_csv_row *row);
 void icsoe_csv_row_free(icsoe_csv_row *row);
+
+/* ---- multipart/form-data (RFC 7578), for file uploads ---- */
+#define ICSOE_MULTIPART_MAX_PARTS 8
+#define ICSOE_MULTIPART_BOUNDARY_MAX 70
+#define ICSOE_MULTIPART_HEADERS_MAX 1024 /* bytes of one part's header block */
+typedef struct icsoe_part {
+    char name[64];        /* the field name */
+    char filename[256];   /* the file name as sent, "" when none */
+    int is_file;          /* a filename parameter was present */
+    const char *data;     /* points into the body: not NUL-terminated */
+    size_t len;
+} icsoe_part;
+typedef struct icsoe_multipart {
+    size_t n;
+    icsoe_part part[ICSOE_MULTIPART_MAX_PARTS];
+} icsoe_multipart;
+/* The boundary parameter of a "multipart/form-data; boundary=..." value
+ * (quoted or not, 1..70 characters of RFC 2046's set).  0 or -1. */
+int icsoe_multipart_boundary(const char *content_type,
+                             char out[ICSOE_MULTIPART_BOUNDARY_MAX + 1]);
+/* Split body (len bytes) into its parts.  Strict: the body starts with the
+ * first delimiter, each part has a Content-Disposition: form-data with a
+ * quoted name (filename optional), header blocks stay under
+ * ICSOE_MULTIPART_HEADERS_MAX, at most ICSOE_MULTIPART_MAX_PARTS parts, and
+ * the closing delimiter is present.  0, or -1 with *out zeroed. */
+int icsoe_multipart_parse(const char *body, size_t len, const char *boundary,
+                          icsoe_multipart *out);
+/* The first part called name, or NULL. */
+const icsoe_part *icsoe_multipart_get(const icsoe_multipart *m, const char *name);
 
 #endif

@@ -12,6 +12,7 @@ lib_libicsoe_la_SOURCES = \
 	lib/template.h lib/template.c \
 	lib/session.h lib/session.c \
 	lib/efirma.h lib/efirma.c \
+	lib/import.h lib/import.c lib/multipart.c \
 	lib/mail.h lib/mail.c lib/account.h lib/account.c \
 	lib/conf.h lib/conf.c \
 	lib/dir.h lib/dir_internal.h lib/ldapesc.c lib/dir_conn.c lib/dir_route.c lib/dir_entry.c \

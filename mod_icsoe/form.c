@@ -110,6 +110,37 @@ int icsoe_read_form(request_rec *r, icsoe_form *out)
     return OK;
 }
 
+int icsoe_read_upload(request_rec *r, size_t max, icsoe_multipart *out)
+{
+    char boundary[ICSOE_MULTIPART_BOUNDARY_MAX + 1];
+    char *body;
+    size_t len = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (r->method_number != M_POST)
+        return HTTP_METHOD_NOT_ALLOWED;
+    rc = icsoe_check_post_origin(r);
+    if (rc != OK)
+        return rc;
+    if (icsoe_multipart_boundary(apr_table_get(r->headers_in, "Content-Type"),
+                                 boundary) != 0)
+        return HTTP_UNSUPPORTED_MEDIA_TYPE;
+    body = apr_palloc(r->pool, max + 1);
+    rc = read_body(r, body, max, &len);
+    if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ICSOE_LOGNO(0404)
+                      "upload over %lu bytes refused", (unsigned long)max);
+    if (rc != OK)
+        return rc;
+    if (icsoe_multipart_parse(body, len, boundary, out) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ICSOE_LOGNO(0405)
+                      "malformed multipart body (%lu bytes)", (unsigned long)len);
+        return HTTP_BAD_REQUEST;
+    }
+    return OK;
+}
+
 int icsoe_read_query(request_rec *r, icsoe_form *out)
 {
     icsoe_form *q = apr_pcalloc(r->pool, sizeof(*q));

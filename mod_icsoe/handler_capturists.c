@@ -58,6 +58,7 @@ typedef struct page_state {
     int is_error;
     /* the add form, re-filled after an error */
     const char *curp, *nombre, *primer, *segundo, *correo;
+    const char *report_html;  /* Carga masiva per-line report, or NULL */
 } page_state;
 
 static apr_status_t roster_cleanup(void *data)
@@ -252,6 +253,25 @@ static const char *echo(const char *v)
     return v != NULL && plain_text(v) ? v : "";
 }
 
+/* The Carga masiva section: the upload form and the last report. */
+static const char *bulk_html(request_rec *r, const char *csrf, const page_state *ps)
+{
+    return apr_pstrcat(r->pool,
+        "<section aria-labelledby=\"carga\"><h2 id=\"carga\">Carga masiva</h2>"
+        "<p>Sube un archivo CSV con el encabezado <code>curp,nombre,correo,rfc</code> "
+        "(separado por comas o por punto y coma, en UTF-8 o como lo guarda Excel) y "
+        "una fila por capturista; el RFC de cada fila debe ser el tuyo. Hasta ",
+        apr_itoa(r->pool, icsoe_srv(r)->bulk_max_rows), " filas.</p>"
+        "<form method=\"post\" action=\"", icsoe_pg_esc(r, icsoe_pg_self(r)),
+        "\" enctype=\"multipart/form-data\">"
+        "<input type=\"hidden\" name=\"csrf\" value=\"", icsoe_pg_esc(r, csrf), "\">"
+        "<div class=\"field\"><label for=\"archivo\">Archivo CSV</label>"
+        "<input type=\"file\" id=\"archivo\" name=\"archivo\" accept=\".csv,text/csv\" "
+        "required></div><div class=\"actions\"><button type=\"submit\" name=\"accion\" "
+        "value=\"carga\">Cargar archivo</button></div></form>",
+        ps->report_html != NULL ? ps->report_html : "", "</section>", NULL);
+}
+
 static int show_page(request_rec *r, const icsoe_contractor_id *id,
                      const icsoe_session *s, const roster *ro, const page_state *ps)
 {
@@ -302,7 +322,7 @@ static int show_page(request_rec *r, const icsoe_contractor_id *id,
             { "add_primer", echo(ps->primer) },
             { "add_segundo", echo(ps->segundo) },
             { "add_correo", echo(ps->correo) },
-            { "bulk_html", "" },
+            { "bulk_html", bulk_html(r, csrf, ps) },
         };
         return icsoe_render_page(r, HTTP_OK, "capturists", vars,
                                  sizeof(vars) / sizeof(vars[0]));
@@ -363,9 +383,11 @@ static const char *check_add_form(request_rec *r, const icsoe_form *f, page_stat
     return NULL;
 }
 
-/* A new account, registered by this contractor, and its activation mail. */
-static const char *create_new(request_rec *r, icsoe_dir *d, const icsoe_contractor_id *id,
-                              const char *curp, const page_state *ps, int *is_error)
+/* A new account, registered by this contractor, and its activation mail.
+ * ICSOE_ERR_EXISTS when somebody created the CURP meanwhile. */
+static icsoe_status create_new(request_rec *r, icsoe_dir *d, const icsoe_contractor_id *id,
+                               const char *curp, const char *name, const char *email,
+                               icsoe_add_outcome *out)
 {
     char *rfcs[1] = { (char *)id->rfc };
     char err[512] = "";
@@ -374,90 +396,122 @@ static const char *create_new(request_rec *r, icsoe_dir *d, const icsoe_contract
 
     memset(&c, 0, sizeof(c));
     memcpy(c.curp, curp, sizeof(c.curp));
-    c.name = (char *)apr_pstrcat(r->pool, ps->nombre, " ", ps->primer,
-                                 ps->segundo[0] != '\0' ? " " : "", ps->segundo, NULL);
-    c.email = (char *)ps->correo;
+    c.name = (char *)name;
+    c.email = (char *)email;
     c.contractors = rfcs;
     c.ncontractors = 1;
     memcpy(c.registered_by, id->rfc, sizeof(c.registered_by));
     st = icsoe_dir_capturist_add(d, &c);
     if (st != ICSOE_OK)
-        return NULL; /* the caller maps it (EXISTS: somebody was faster) */
+        return st;
     st = icsoe_account_issue_link(d, icsoe_srv(r)->conf, &c, ICSOE_TOKEN_ACTIVATION, 1,
                                   NULL, 0, err, sizeof(err));
     audit(r, id, "capturist-added", curp, st == ICSOE_OK ? "mail=sent" : "mail=failed");
-    if (st == ICSOE_OK)
-        return apr_psprintf(r->pool, "Se registró al capturista %s. Recibirá en su "
-                            "correo la liga para crear su contraseña.", curp);
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ICSOE_LOGNO(1662)
-                  "icsoe capturists: activation of %s: %s", curp, err);
-    *is_error = 1;
-    return apr_psprintf(r->pool, "Se registró al capturista %s, pero no fue posible "
-                        "enviar el correo con la liga. Inténtalo más tarde con "
-                        "«Reenviar liga».", curp);
+    if (st != ICSOE_OK)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ICSOE_LOGNO(1662)
+                      "icsoe capturists: activation of %s: %s", curp, err);
+    *out = st == ICSOE_OK ? ICSOE_ADD_CREATED : ICSOE_ADD_CREATED_NO_MAIL;
+    return ICSOE_OK;
 }
 
-/* An existing account: linked to this contractor and told by mail.  The
- * message says nothing about the account beyond its CURP. */
-static const char *link_existing(request_rec *r, icsoe_dir *d, const icsoe_contractor_id *id,
-                                 const icsoe_capturist *c, int *is_error)
+/* An existing account: linked to this contractor and told by mail. */
+static icsoe_status link_existing(request_rec *r, icsoe_dir *d,
+                                  const icsoe_contractor_id *id,
+                                  const icsoe_capturist *c, icsoe_add_outcome *out)
 {
     char err[512] = "";
     icsoe_status st;
 
-    if (linked_to(c, id->rfc))
-        return apr_psprintf(r->pool, "La CURP %s ya es uno de tus capturistas.", c->curp);
-    st = icsoe_dir_capturist_grant(d, c->curp, id->rfc);
-    if (st != ICSOE_OK && st != ICSOE_ERR_EXISTS) {
-        *is_error = 1;
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ICSOE_LOGNO(1663)
-                      "icsoe capturists: link %s to %s: %s: %s", c->curp, id->rfc,
-                      icsoe_status_name(st), icsoe_dir_reason(d));
-        return "No fue posible vincular al capturista. Inténtalo más tarde.";
+    if (linked_to(c, id->rfc)) {
+        *out = ICSOE_ADD_ALREADY;
+        return ICSOE_OK;
     }
+    st = icsoe_dir_capturist_grant(d, c->curp, id->rfc);
+    if (st == ICSOE_ERR_EXISTS) {
+        *out = ICSOE_ADD_ALREADY;
+        return ICSOE_OK;
+    }
+    if (st != ICSOE_OK)
+        return st;
     st = icsoe_account_notify_linked(icsoe_srv(r)->conf, c, id->rfc, id->name,
                                      err, sizeof(err));
     if (st != ICSOE_OK)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, ICSOE_LOGNO(1664)
                       "icsoe capturists: link notice for %s: %s", c->curp, err);
     audit(r, id, "capturist-linked", c->curp, st == ICSOE_OK ? "mail=sent" : "mail=failed");
-    return apr_psprintf(r->pool, "La CURP %s ya estaba registrada en el sistema: "
-                        "se vinculó como tu capturista y se le avisó por correo.",
-                        c->curp);
+    *out = ICSOE_ADD_LINKED;
+    return ICSOE_OK;
+}
+
+icsoe_add_outcome icsoe_pg_add_capturist(request_rec *r, const icsoe_contractor_id *id,
+                                         const char *curp, const char *name,
+                                         const char *email)
+{
+    icsoe_dir *d = icsoe_dir_acquire(r);
+    icsoe_add_outcome out = ICSOE_ADD_FAILED;
+    icsoe_capturist c;
+    icsoe_status st;
+
+    if (d == NULL)
+        return ICSOE_ADD_UNAVAILABLE;
+    memset(&c, 0, sizeof(c));
+    st = icsoe_dir_capturist_get(d, curp, &c);
+    if (st == ICSOE_ERR_NOT_FOUND) {
+        st = create_new(r, d, id, curp, name, email, &out);
+        if (st == ICSOE_ERR_EXISTS) /* created meanwhile by somebody else */
+            st = icsoe_dir_capturist_get(d, curp, &c);
+        else if (st == ICSOE_OK)
+            return out;
+    }
+    if (st == ICSOE_OK)
+        st = link_existing(r, d, id, &c, &out);
+    icsoe_capturist_clear(&c);
+    if (st == ICSOE_OK)
+        return out;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ICSOE_LOGNO(1665)
+                  "icsoe capturists: add %s for %s: %s: %s", curp, id->rfc,
+                  icsoe_status_name(st), icsoe_dir_reason(d));
+    return st == ICSOE_ERR_UNAVAILABLE ? ICSOE_ADD_UNAVAILABLE : ICSOE_ADD_FAILED;
 }
 
 static int do_add(request_rec *r, const icsoe_contractor_id *id, const icsoe_form *f,
                   page_state *ps)
 {
     char curp[ICSOE_CURP_LEN + 1];
-    icsoe_dir *d;
-    icsoe_capturist c;
-    icsoe_status st;
+    const char *name;
 
     ps->message = check_add_form(r, f, ps, curp);
     if (ps->message != NULL) {
         ps->is_error = 1;
         return OK;
     }
-    d = icsoe_dir_acquire(r);
-    if (d == NULL)
+    name = apr_pstrcat(r->pool, ps->nombre, " ", ps->primer,
+                       ps->segundo[0] != '\0' ? " " : "", ps->segundo, NULL);
+    switch (icsoe_pg_add_capturist(r, id, curp, name, ps->correo)) {
+    case ICSOE_ADD_CREATED:
+        ps->message = apr_psprintf(r->pool, "Se registró al capturista %s. Recibirá "
+                                   "en su correo la liga para crear su contraseña.", curp);
+        break;
+    case ICSOE_ADD_CREATED_NO_MAIL:
+        ps->message = apr_psprintf(r->pool, "Se registró al capturista %s, pero no fue "
+                                   "posible enviar el correo con la liga. Inténtalo más "
+                                   "tarde con «Reenviar liga».", curp);
+        ps->is_error = 1;
+        break;
+    case ICSOE_ADD_LINKED:
+        /* nothing about the account beyond its CURP */
+        ps->message = apr_psprintf(r->pool, "La CURP %s ya estaba registrada en el "
+                                   "sistema: se vinculó como tu capturista y se le "
+                                   "avisó por correo.", curp);
+        break;
+    case ICSOE_ADD_ALREADY:
+        ps->message = apr_psprintf(r->pool, "La CURP %s ya es uno de tus capturistas.",
+                                   curp);
+        break;
+    case ICSOE_ADD_UNAVAILABLE:
         return HTTP_SERVICE_UNAVAILABLE;
-    memset(&c, 0, sizeof(c));
-    st = icsoe_dir_capturist_get(d, curp, &c);
-    if (st == ICSOE_ERR_NOT_FOUND) {
-        ps->message = create_new(r, d, id, curp, ps, &ps->is_error);
-        if (ps->message == NULL) /* created meanwhile by somebody else */
-            st = icsoe_dir_capturist_get(d, curp, &c);
-    }
-    if (st == ICSOE_OK)
-        ps->message = link_existing(r, d, id, &c, &ps->is_error);
-    icsoe_capturist_clear(&c);
-    if (ps->message == NULL) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ICSOE_LOGNO(1665)
-                      "icsoe capturists: add %s for %s: %s: %s", curp, id->rfc,
-                      icsoe_status_name(st), icsoe_dir_reason(d));
-        return st == ICSOE_ERR_UNAVAILABLE ? HTTP_SERVICE_UNAVAILABLE
-                                           : HTTP_INTERNAL_SERVER_ERROR;
+    default:
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (!ps->is_error) /* done: an empty form for the next one */
         ps->curp = ps->nombre = ps->primer = ps->segundo = ps->correo = NULL;
@@ -534,6 +588,24 @@ static int do_unlink(request_rec *r, const icsoe_contractor_id *id,
     return OK;
 }
 
+int icsoe_pg_capturists_page(request_rec *r, const icsoe_contractor_id *id,
+                             const icsoe_session *s, const char *message, int is_error,
+                             const char *report_html)
+{
+    page_state ps;
+    roster *ro;
+    int rv = load_roster(r, id, &ro);
+
+    memset(&ps, 0, sizeof(ps));
+    ps.page = 1;
+    ps.message = message;
+    ps.is_error = is_error;
+    ps.report_html = report_html;
+    if (rv == OK)
+        rv = show_page(r, id, s, ro, &ps);
+    return rv == OK ? OK : icsoe_pg_fail(r, rv);
+}
+
 /* ---- requests ---- */
 
 static int handle_get(request_rec *r, const icsoe_contractor_id *id)
@@ -608,5 +680,11 @@ int icsoe_handle_capturists(request_rec *r)
         return icsoe_pg_fail(r, HTTP_METHOD_NOT_ALLOWED);
     if (!icsoe_pg_require_contractor(r, &id, &rv))
         return rv;
-    return r->method_number == M_GET ? handle_get(r, &id) : handle_post(r, &id);
+    if (r->method_number == M_GET)
+        return handle_get(r, &id);
+    if (strncasecmp(apr_table_get(r->headers_in, "Content-Type") != NULL ?
+                    apr_table_get(r->headers_in, "Content-Type") : "",
+                    "multipart/form-data", 19) == 0)
+        return icsoe_capturists_bulk(r, &id);
+    return handle_post(r, &id);
 }

@@ -80,6 +80,32 @@ typedef struct icsoe_contractor_id {
  * then the handler's return value. */
 int icsoe_pg_require_contractor(request_rec *r, icsoe_contractor_id *id, int *rv);
 
+/* Agregar capturista, shared by the form and the Carga masiva
+ * (handler_capturists.c): a CURP that does not exist becomes a pending
+ * account registered by this contractor and gets its activation mail; an
+ * existing one is linked and its owner told by mail.  Audited. */
+typedef enum icsoe_add_outcome {
+    ICSOE_ADD_CREATED = 0,
+    ICSOE_ADD_CREATED_NO_MAIL,  /* created; the activation mail failed */
+    ICSOE_ADD_LINKED,
+    ICSOE_ADD_ALREADY,          /* already this contractor's */
+    ICSOE_ADD_UNAVAILABLE,      /* directory down: nothing written */
+    ICSOE_ADD_FAILED
+} icsoe_add_outcome;
+icsoe_add_outcome icsoe_pg_add_capturist(request_rec *r, const icsoe_contractor_id *id,
+                                         const char *curp, const char *name,
+                                         const char *email);
+
+/* The contractor's page with a message (plain text) and an optional
+ * per-line report fragment.  Returns the handler's value. */
+int icsoe_pg_capturists_page(request_rec *r, const icsoe_contractor_id *id,
+                             const icsoe_session *s, const char *message, int is_error,
+                             const char *report_html);
+
+/* Carga masiva (handler_bulk.c): the multipart POST of a CSV file; writes
+ * the report page.  Returns the handler's value. */
+int icsoe_capturists_bulk(request_rec *r, const icsoe_contractor_id *id);
+
 /* A Spanish page "No es posible ingresar" with title and text, status
  * 403 (or the given one), for the contractor's page refusals. */
 int icsoe_pg_contractor_refused(request_rec *r, int status, const char *title,

@@ -154,6 +154,13 @@ const icsoe_session *icsoe_request_session(request_rec *r);
  * over ICSOE_FORM_BODY_MAX bytes gives HTTP_REQUEST_ENTITY_TOO_LARGE, a
  * malformed one HTTP_BAD_REQUEST.  Also runs icsoe_check_post_origin. */
 int icsoe_read_form(request_rec *r, icsoe_form *f);
+/* A multipart/form-data POST (a file upload) of at most max bytes: the
+ * origin checks of icsoe_read_form, then the body read into the request
+ * pool and split by lib/multipart.c (the parts point into that body, which
+ * lives as long as the request).  Same statuses as icsoe_read_form (415
+ * when it is not multipart with a boundary).  The caller checks the CSRF
+ * field itself. */
+int icsoe_read_upload(request_rec *r, size_t max, icsoe_multipart *out);
 /* The query string (r->args) parsed like a form, same ownership rule as
  * icsoe_read_form (pool-owned, *q a shallow copy, never freed by the
  * caller).  OK (an empty form when there is no query) or HTTP_BAD_REQUEST

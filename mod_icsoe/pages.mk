@@ -5,7 +5,8 @@ mod_icsoe_mod_icsoe_la_SOURCES += \
 	mod_icsoe/handler_activate.c mod_icsoe/handler_login.c \
 	mod_icsoe/handler_recover.c mod_icsoe/handler_home.c \
 	mod_icsoe/handler_logout.c mod_icsoe/handler_select.c \
-	mod_icsoe/contractor_id.c mod_icsoe/handler_capturists.c
+	mod_icsoe/contractor_id.c mod_icsoe/handler_capturists.c \
+	mod_icsoe/handler_bulk.c
 
 # templates/pages/* compiled into the module as icsoe_page_templates (names
 # are the file names: "login.html", "icsoe.css"), and installed so a

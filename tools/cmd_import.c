@@ -1,6 +1,9 @@
 /* icsoectl capturist import FILE.csv [--no-mail]
  *
- * Header "curp,nombre,correo,rfc" (any case, UTF-8 BOM allowed); one row per
+ * Header "curp,nombre,correo,rfc" (any case, UTF-8 BOM allowed; ';' instead
+ * of ',' and Windows-1252/Latin-1 text, as Excel writes, are accepted: the
+ * decoding and header rules live in lib/import.c, shared with the
+ * contractor's Carga masiva); one row per
  * capturist and contractor, so a capturist working for three contractors
  * has three rows.  Every row is checked first; each bad one is reported as
  * "FILE:LINE: reason" and skipped.  The good ones then create the missing
@@ -18,6 +21,7 @@
 #include <strings.h>
 #include "account.h"
 #include "icsoectl.h"
+#include "import.h"
 #include "input.h"
 #include "output.h"
 #include "secure.h"
@@ -59,6 +63,7 @@ typedef struct importer {
     size_t total;       /* data rows read (bad ones included) */
     size_t bad;
     size_t created, granted, mails, mail_failures;
+    char sep;           /* ',' or ';' (from the header) */
     int unavailable;    /* the directory failed: processing stopped */
     int oom;
 } importer;
@@ -138,40 +143,25 @@ static size_t record_line(const char *buf, size_t len, size_t pos, size_t lines)
     return line;
 }
 
-static int field_is(const char *field, const char *want)
-{
-    size_t start = 0;
-    size_t end = strlen(field);
-
-    while (start < end && (field[start] == ' ' || field[start] == '\t'))
-        start++;
-    while (end > start && (field[end - 1] == ' ' || field[end - 1] == '\t'))
-        end--;
-    return end - start == strlen(want) &&
-           strncasecmp(field + start, want, end - start) == 0;
-}
-
+/* The header (',' or ';' between the names, see lib/import.h) into
+ * im->sep. */
 static int check_header(importer *im, const char *buf, size_t len, size_t *pos,
                         size_t *lines)
 {
     icsoe_csv_row row;
-    int r = icsoe_csv_next(buf, len, pos, lines, &row);
-    int ok = r == 1 && row.n == 4 && field_is(row.field[0], "curp") &&
-             field_is(row.field[1], "nombre") && field_is(row.field[2], "correo") &&
-             field_is(row.field[3], "rfc");
+    size_t p = *pos;
 
-    icsoe_csv_row_free(&row);
-    if (r == 0) {
+    im->sep = icsoe_import_header(buf, len, pos, lines);
+    if (im->sep != 0)
+        return 0;
+    if (icsoe_csv_next(buf, len, &p, NULL, &row) == 0)
         ctl_err("%s: empty file (expected the header curp,nombre,correo,rfc)",
                 im->file);
-        return -1;
-    }
-    if (!ok) {
-        ctl_err("%s:1: the first line must be the header curp,nombre,correo,rfc",
-                im->file);
-        return -1;
-    }
-    return 0;
+    else
+        ctl_err("%s:1: the first line must be the header curp,nombre,correo,rfc "
+                "(or with ';')", im->file);
+    icsoe_csv_row_free(&row);
+    return -1;
 }
 
 /* Check one data row; a good one is appended to im->rows. */
@@ -215,11 +205,21 @@ static int read_rows(importer *im)
     size_t len = 0;
     size_t pos = 0;
     size_t lines = 0;
-    char *buf = ctl_read_file(im->file, IMPORT_MAX_BYTES, &len, why, sizeof(why));
+    size_t rawlen = 0;
+    int converted = 0;
+    char *raw = ctl_read_file(im->file, IMPORT_MAX_BYTES, &rawlen, why, sizeof(why));
+    char *buf;
     int rc = CTL_EXIT_OK;
 
-    if (buf == NULL) {
+    if (raw == NULL) {
         ctl_err("%s", why);
+        return CTL_EXIT_INPUT;
+    }
+    /* Excel's "CSV" is Windows-1252: converted to UTF-8 first. */
+    buf = icsoe_import_to_utf8(raw, rawlen, &len, &converted);
+    free(raw);
+    if (buf == NULL) {
+        ctl_err("%s: neither UTF-8 nor Windows-1252 text", im->file);
         return CTL_EXIT_INPUT;
     }
     if (check_header(im, buf, len, &pos, &lines) != 0) {
@@ -229,7 +229,7 @@ static int read_rows(importer *im)
     while (!im->oom) {
         icsoe_csv_row row;
         size_t line = record_line(buf, len, pos, lines);
-        int r = icsoe_csv_next(buf, len, &pos, &lines, &row);
+        int r = icsoe_csv_next_sep(buf, len, im->sep, &pos, &lines, &row);
 
         if (r == 0)
             break;

@@ -10,6 +10,7 @@ import os
 import re
 import ssl
 import subprocess
+import time
 import urllib.parse
 
 import pytest
@@ -379,3 +380,120 @@ def test_csrf_is_required(cenv):
     # and the genuine form works
     assert b.post({**new_capturist(), "csrf": good}).status_code == 200
     assert entry(cenv, CURP_1)
+
+
+# ---------------------------------------------------------------- Carga masiva
+
+CURP_4 = make_curp("PEMA700707MDFXXX0")
+CURP_5 = make_curp("SOLA660606HDFXXX0")
+
+
+def upload(b, data, name="capturistas.csv"):
+    token = csrf_of(b.get().text)
+    return b.post({"csrf": token, "accion": "carga"},
+                  files={"archivo": (name, data, "text/csv")})
+
+
+def report_rows(html):
+    assert "Resultado por línea" in html, html[html.find("<main"):][:3000]
+    body = html.split("Resultado por línea", 1)[1].split("</tbody>", 1)[0]
+    rows = [re.findall(r"<td>(.*?)</td>", row) for row in body.split("<tr>")[1:]]
+    return [row for row in rows if row]
+
+
+def test_bulk_utf8_with_a_bad_line_and_another_rfc(cenv):
+    csv = ("curp,nombre,correo,rfc\n"
+           f"{CURP_1},Uno Bulk,uno@example.test,{RFC_A}\n"
+           f"{CURP_2[:-1]}X,Dos Mala,dos@example.test,{RFC_A}\n"
+           f"{CURP_3},Tres Bulk,tres@example.test,{RFC_B}\n"
+           f"{CURP_4},Cuatro Bulk,cuatro@example.test,{RFC_A}\n"
+           "\n"
+           f"{CURP_5},\"Cinco, Bulk\",cinco@example.test,{RFC_A}\n")
+    b = Browser(cenv, cenv.fiel)
+    r = upload(b, csv.encode())
+    assert r.status_code == 200, r.text
+    rows = report_rows(r.text)
+    assert [row[0] for row in rows] == ["2", "3", "4", "5", "7"]
+    assert [row[2] for row in rows] == ["Procesado", "Rechazado", "Rechazado",
+                                        "Procesado", "Procesado"]
+    assert "RFC no es el de tu e.firma" in rows[2][3]
+    for curp in (CURP_1, CURP_4, CURP_5):
+        ent = entry(cenv, curp)
+        assert ent["icsoeContractorRFC"] == [RFC_A] and ent["icsoeStatus"] == ["pending"]
+    assert entry(cenv, CURP_5)["cn"] == ["Cinco, Bulk"]
+    # the bad lines wrote nothing
+    assert not cenv.slapd.search(f"(uid={CURP_3})")
+    assert not cenv.slapd.search(f"(uid={CURP_2[:-1]}X)")
+    assert len(cenv.smtp.wait_for(3)) == 3
+    time.sleep(0.5)
+    assert cenv.smtp.count() == 3
+    line = audit_lines(cenv, "capturists-bulk")[-1]
+    assert "added=3" in line and "refused=2" in line and f"rfc={RFC_A}" in line
+    # the same file again: nothing new, no mail
+    cenv.smtp.clear()
+    r = upload(b, csv.encode())
+    assert [row[3] for row in report_rows(r.text)][0] == "Ya era tu capturista: sin cambios."
+    cenv.smtp.assert_quiet()
+
+
+def test_bulk_windows_1252_with_semicolons_links_existing(cenv):
+    add_capturist(cenv.slapd, CURP_2, "Persona De B", [RFC_B], registered_by=RFC_B,
+                  email="b@example.test")
+    csv = ("CURP;Nombre;Correo;RFC\r\n"
+           f"{CURP_1};José Peña Núñez;pena@example.test;{RFC_A}\r\n"
+           f"{CURP_2};Otro Nombre;otro@example.test;{RFC_A}\r\n").encode("cp1252")
+    r = upload(Browser(cenv, cenv.fiel), csv)
+    assert r.status_code == 200, r.text
+    rows = report_rows(r.text)
+    assert rows[0][2] == "Procesado" and "liga" in rows[0][3]
+    assert "se vinculó" in rows[1][3]
+    assert entry(cenv, CURP_1)["cn"] == ["José Peña Núñez"]
+    ent = entry(cenv, CURP_2)
+    assert ent["cn"] == ["Persona De B"] and sorted(ent["icsoeContractorRFC"]) == \
+        sorted([RFC_A, RFC_B])
+    assert "Persona De B" not in r.text and "b@example.test" not in r.text
+
+
+@pytest.mark.parametrize("kind", ["too-many-rows", "no-header", "not-text"])
+def test_bulk_file_refused_as_a_whole_writes_nothing(cenv, kind):
+    if kind == "too-many-rows":
+        data = ("curp,nombre,correo,rfc\n" +
+                f"{CURP_1},Uno,uno@example.test,{RFC_A}\n" +
+                "x,y,z,w\n" * 3000).encode()
+        words = "más de 3000 filas"
+    elif kind == "no-header":
+        data = f"{CURP_1},Uno,uno@example.test,{RFC_A}\n".encode()
+        words = "encabezado"
+    else:
+        data = b"curp,nombre,correo,rfc\n\x81\x8d\x8f\n"
+        words = "no es texto"
+    r = upload(Browser(cenv, cenv.fiel), data)
+    assert r.status_code == 200
+    assert words in r.text.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert not cenv.slapd.search(f"(uid={CURP_1})")
+    cenv.smtp.assert_quiet()
+
+
+def test_bulk_needs_csrf_and_the_file_field(cenv):
+    b = Browser(cenv, cenv.fiel)
+    b.get()
+    csv = f"curp,nombre,correo,rfc\n{CURP_1},Uno,uno@example.test,{RFC_A}\n".encode()
+    r = b.post({"accion": "carga"}, files={"archivo": ("c.csv", csv, "text/csv")})
+    assert r.status_code == 403
+    token = csrf_of(b.get().text)
+    r = b.post({"csrf": token, "archivo": "not a file"},
+               files={"otro": ("c.csv", csv, "text/csv")})
+    assert r.status_code == 400
+    assert not cenv.slapd.search(f"(uid={CURP_1})")
+
+
+def test_icsoectl_import_reads_the_same_excel_files(cenv, tmp_path):
+    """icsoectl capturist import shares lib/import.c: Windows-1252 and ';'."""
+    p = tmp_path / "excel.csv"
+    p.write_bytes(("curp;nombre;correo;rfc\r\n"
+                   f"{CURP_1};Ana Peña;ana@example.test;{RFC_A}\r\n").encode("cp1252"))
+    r = subprocess.run([util.built("tools/icsoectl"), "-c", cenv.conf.path, "capturist",
+                        "import", str(p), "--no-mail"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert entry(cenv, CURP_1)["cn"] == ["Ana Peña"]

@@ -6,7 +6,8 @@ INPUT_UNIT_TESTS = \
 	tests/unit/test_email \
 	tests/unit/test_csv \
 	tests/unit/test_template \
-	tests/unit/test_session
+	tests/unit/test_session \
+	tests/unit/test_import
 check_PROGRAMS += $(INPUT_UNIT_TESTS)
 TESTS += $(INPUT_UNIT_TESTS)
 
@@ -37,3 +38,7 @@ tests_unit_test_template_LDADD = $(UNIT_TEST_LIBS)
 tests_unit_test_session_SOURCES = tests/unit/test_session.c
 tests_unit_test_session_CPPFLAGS = $(UNIT_TEST_INCLUDES) $(CRYPTO_CFLAGS)
 tests_unit_test_session_LDADD = $(UNIT_TEST_LIBS)
+
+tests_unit_test_import_SOURCES = tests/unit/test_import.c
+tests_unit_test_import_CPPFLAGS = $(UNIT_TEST_INCLUDES)
+tests_unit_test_import_LDADD = $(UNIT_TEST_LIBS)
