@@ -3,10 +3,12 @@
 the icsoe PAM service.
 
 A private apache2 runs in the foreground with pam_wrapper preloaded, so the
-service file comes from a private directory.  Its children run as
-www-data, so everything they read lives in a world-traversable directory
-and the secret files of icsoe.conf are copies owned by www-data (mode 0600,
-as the configuration loader demands)."""
+service file comes from a private directory.  Started as root, its
+children run as www-data like a real installation, so everything they read
+lives in a world-traversable directory and the secret files of icsoe.conf
+are copies owned by www-data (mode 0600, as the configuration loader
+demands).  Started by an ordinary user, Apache cannot change user: the
+children run as that user, who then owns the copies."""
 import os
 import pwd
 import re
@@ -27,6 +29,14 @@ RFC1 = "ABC010203AB1"
 RFC2 = "XYZ9801019Z3"
 MODULES = "/usr/lib/apache2/modules"
 APACHE = "/usr/sbin/apache2"
+
+
+def server_user():
+    """Who Apache's children run as: www-data when we are root (Apache
+    switches user), else ourselves (it cannot)."""
+    if os.geteuid() == 0:
+        return "www-data"
+    return pwd.getpwuid(os.geteuid()).pw_name
 
 
 def own_conf(conf_path, workdir, user):
@@ -52,7 +62,7 @@ def own_conf(conf_path, workdir, user):
 
 
 class PamApache:
-    def __init__(self, workdir, pam_dir, user="www-data"):
+    def __init__(self, workdir, pam_dir, user):
         self.workdir = workdir
         self.port = util.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -76,8 +86,7 @@ ErrorLog {workdir}/error.log
 LogLevel warn authnz_pam:debug
 DefaultRuntimeDir {run}
 Mutex file:{run}
-User {user}
-Group {user}
+{self._user_lines()}
 TypesConfig /etc/mime.types
 LoadModule mpm_event_module {MODULES}/mod_mpm_event.so
 LoadModule authz_core_module {MODULES}/mod_authz_core.so
@@ -108,6 +117,11 @@ DocumentRoot {docroot}
 Alias /contratista2 {docroot}/privado
 """)
         self.child = None
+
+    def _user_lines(self):
+        if os.geteuid() != 0:
+            return "# not root: the children run as the user who started Apache"
+        return f"User {self.user}\nGroup {self.user}"
 
     def env(self):
         e = dict(os.environ)
@@ -148,7 +162,8 @@ def pam_apache(slapd, icsoe_conf):
     workdir = tempfile.mkdtemp(prefix="icsoe-pam-apache-")
     os.chmod(workdir, 0o755)
     try:
-        conf = own_conf(icsoe_conf.path, workdir, "www-data")
+        user = server_user()
+        conf = own_conf(icsoe_conf.path, workdir, user)
         env = PamEnv(os.path.join(workdir, "pam"), conf)
         env.service("icsoe")
         env.service("icsoe-rfc2", account=f"contratista={RFC2}")
@@ -156,7 +171,7 @@ def pam_apache(slapd, icsoe_conf):
             os.chmod(root, 0o755)
             for name in files:
                 os.chmod(os.path.join(root, name), 0o644)
-        a = PamApache(workdir, env.dir)
+        a = PamApache(workdir, env.dir, user)
         a.start()
         try:
             yield a

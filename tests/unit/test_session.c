@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -436,7 +437,12 @@ static void test_strict_payload(void **state)
 
 static void write_file(const char *path, const char *text, mode_t mode)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int fd;
+
+    /* a fresh file each time: the previous one may be mode 0400, which
+       only root could reopen for writing */
+    assert_true(unlink(path) == 0 || errno == ENOENT);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
     assert_true(fd >= 0);
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
