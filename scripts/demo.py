@@ -226,8 +226,9 @@ ICSOE demo running on 127.0.0.1 (state: {self.state})
 
   1. Open the activation link from the email that was just sent:
        {self.link}
-     then create a password (15+ characters), Aceptar, and log in with the
-     CURP as Usuario at {a.url(demo_site.LOGIN_PATH)}
+     then create a password (15+ characters), press Guardar Contraseña,
+     then Aceptar, and log in with the CURP as Usuario at
+       {a.url(demo_site.LOGIN_PATH)}
   2. The sample app (reached after choosing a contractor):
        {a.url(demo_site.APP_PATH)}
   3. Every email, as .eml and .html:
@@ -237,6 +238,10 @@ ICSOE demo running on 127.0.0.1 (state: {self.state})
 
   Admin CLI:  {ctl} -c {self.conf.path} capturist list
   Logs:       {self.state}/apache/error.log, {self.state}/slapd/slapd.log
+
+  Everything listens on 127.0.0.1 only.  From another machine, forward the
+  port and open the same links there:  ssh -L {a.port}:127.0.0.1:{a.port} USER@THIS-HOST
+  (scripts/demo --port N keeps the port fixed between runs)
 
   Stop: Ctrl-C here, or  scripts/demo --stop{'' if self.state == default_state() else ' --state ' + self.state}
 """
@@ -296,6 +301,28 @@ def default_state():
     return os.path.join(TOP, "_demo")
 
 
+def fresh_state(state):
+    """Stop a previous demo with this state, then a clean slate with our
+    marker and pid.  Only a folder the demo made (it has the marker) or an
+    empty one is wiped: "--state ~" must not delete a home directory.
+    False (after saying why) when the folder is not ours; OSError when it
+    cannot be wiped or written."""
+    if os.path.isdir(state) and os.listdir(state):
+        if not os.path.exists(os.path.join(state, MARKER)):
+            print(f"demo: {state} is not empty and was not made by the demo; "
+                  "choose another --state", file=sys.stderr)
+            return False
+        if stop_demo(state, quiet=True):
+            print(f"demo: stopped the previous demo in {state}")
+        shutil.rmtree(state)
+    os.makedirs(state, exist_ok=True)
+    with open(os.path.join(state, MARKER), "w") as f:
+        f.write("state directory of scripts/demo: wiped at every start\n")
+    with open(os.path.join(state, PIDFILE), "w") as f:
+        f.write(f"{os.getpid()}\n")
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser(description="ICSOE demo on 127.0.0.1")
     ap.add_argument("--state", default=default_state(),
@@ -311,25 +338,22 @@ def main():
     state = os.path.abspath(args.state)
 
     if args.stop:
-        stop_demo(state)
+        try:
+            stop_demo(state)
+        except OSError as e:
+            print(f"demo: cannot stop the demo in {state}: {e.strerror} "
+                  "(was it started by another user, or with sudo?)", file=sys.stderr)
+            return 1
         return 0
 
-    # a previous demo with this state goes first; then a clean slate.  Only
-    # a folder the demo made (it has the marker) or an empty one is wiped:
-    # "--state ~" must not delete a home directory.
-    if os.path.isdir(state) and os.listdir(state):
-        if not os.path.exists(os.path.join(state, MARKER)):
-            print(f"demo: {state} is not empty and was not made by the demo; "
-                  "choose another --state", file=sys.stderr)
+    try:
+        if not fresh_state(state):
             return 1
-        if stop_demo(state, quiet=True):
-            print(f"demo: stopped the previous demo in {state}")
-        shutil.rmtree(state)
-    os.makedirs(state, exist_ok=True)
-    with open(os.path.join(state, MARKER), "w") as f:
-        f.write("state directory of scripts/demo: wiped at every start\n")
-    with open(os.path.join(state, PIDFILE), "w") as f:
-        f.write(f"{os.getpid()}\n")
+    except OSError as e:
+        # typically a state left by `sudo scripts/demo`: files of root
+        print(f"demo: cannot prepare {state}: {e.strerror}: {e.filename} "
+              f"(made with sudo? remove it: sudo rm -rf {state})", file=sys.stderr)
+        return 1
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)

@@ -27,13 +27,18 @@ EXTRA_DIST += tests/integration tests/e2e tests/fuzz tests/ssh
 # Integration tests: pytest from Debian's python (the PATH one may be a pyenv
 # interpreter that cannot see python3-* packages).  PYTEST_ARGS narrows runs.
 # ICSOE_INTEGRATION=no leaves them out (a package build has no servers).
+# results.xml (JUnit) lets scripts/test-failures name the failing tests.
 PYTHON_FOR_TESTS = /usr/bin/python3
 ICSOE_INTEGRATION = yes
+PYTEST_RESULTS = tests/integration/results.xml
+CLEANFILES += $(PYTEST_RESULTS)
 check-local: $(check_PROGRAMS) $(noinst_PROGRAMS) $(sbin_PROGRAMS)
 	@$(UNIT_TESTS_SKIPPED)
+	@rm -f $(PYTEST_RESULTS)
 	@if test "$(ICSOE_INTEGRATION)" = no; then \
 	  echo "make check: integration tests skipped (ICSOE_INTEGRATION=no)"; \
 	  exit 0; fi; \
 	ICSOE_SRCDIR=$(abs_top_srcdir) ICSOE_BUILDDIR=$(abs_top_builddir) \
 	  $(PYTHON_FOR_TESTS) -m pytest -p no:cacheprovider -q -rs \
+	  --junitxml=$(abs_top_builddir)/$(PYTEST_RESULTS) \
 	  $(abs_top_srcdir)/tests/integration $(PYTEST_ARGS)
