@@ -28,10 +28,17 @@ EXTRA_DIST += tests/integration tests/e2e tests/fuzz tests/ssh
 # interpreter that cannot see python3-* packages).  PYTEST_ARGS narrows runs.
 # ICSOE_INTEGRATION=no leaves them out (a package build has no servers).
 # results.xml (JUnit) lets scripts/test-failures name the failing tests.
+# The temporary directories live in the build tree (kept until the next run,
+# for post-mortems), not in /tmp/pytest-of-USER: every pytest started by the
+# same user chmods that one to 0700, which cuts off the Apache children
+# (www-data) of a run that is still going.
 PYTHON_FOR_TESTS = /usr/bin/python3
 ICSOE_INTEGRATION = yes
 PYTEST_RESULTS = tests/integration/results.xml
+PYTEST_TMP = tests/integration-tmp
 CLEANFILES += $(PYTEST_RESULTS)
+clean-local:
+	rm -rf $(PYTEST_TMP)
 check-local: $(check_PROGRAMS) $(noinst_PROGRAMS) $(sbin_PROGRAMS)
 	@$(UNIT_TESTS_SKIPPED)
 	@rm -f $(PYTEST_RESULTS)
@@ -40,5 +47,6 @@ check-local: $(check_PROGRAMS) $(noinst_PROGRAMS) $(sbin_PROGRAMS)
 	  exit 0; fi; \
 	ICSOE_SRCDIR=$(abs_top_srcdir) ICSOE_BUILDDIR=$(abs_top_builddir) \
 	  $(PYTHON_FOR_TESTS) -m pytest -p no:cacheprovider -q -rs \
+	  --basetemp=$(abs_top_builddir)/$(PYTEST_TMP) \
 	  --junitxml=$(abs_top_builddir)/$(PYTEST_RESULTS) \
 	  $(abs_top_srcdir)/tests/integration $(PYTEST_ARGS)

@@ -181,8 +181,11 @@ def test_failure_report_names_failing_tests_with_their_logs(tmp_path):
         "def test_fine():\n    assert True\n\n"
         "def test_broken():\n    assert 1 + 1 == 3, 'SUMA-MAL'\n")
     xml = build / "tests" / "integration" / "results.xml"
+    # its own --basetemp: pytest would otherwise chmod 0700 the shared
+    # /tmp/pytest-of-USER that Apache (as www-data) is traversing right now
     subprocess.run(["/usr/bin/python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                    f"--junitxml={xml}", str(suite)], capture_output=True, cwd=tmp_path)
+                    f"--basetemp={tmp_path / 'inner'}", f"--junitxml={xml}", str(suite)],
+                   capture_output=True, cwd=tmp_path)
     assert xml.exists()
     r = subprocess.run([FAILURES, str(build)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
