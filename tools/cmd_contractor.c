@@ -387,5 +387,5 @@ int ctl_contractor_remove(ctl *c, int argc, char **argv)
     } else {
         printf("contractor %s removed\n", rfc);
     }
-    return CTL_EXIT_OK;
+    return ctl_posix_group_gone(c, rfc);
 }

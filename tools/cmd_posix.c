@@ -180,3 +180,18 @@ int ctl_posix_sync(ctl *c, const char *curp)
              "(run 'icsoectl capturist posix sync %s')", curp, curp);
     return posix_fail(c, st, what);
 }
+
+int ctl_posix_group_gone(ctl *c, const char *rfc)
+{
+    char what[128];
+    icsoe_status st;
+
+    if (c->conf == NULL || c->conf->unix_uid_min == 0)
+        return CTL_EXIT_OK;
+    st = icsoe_dir_posix_group_disable(c->dir, rfc);
+    if (st == ICSOE_OK || st == ICSOE_ERR_NOT_FOUND)
+        return CTL_EXIT_OK;     /* removed, or it never had one */
+    snprintf(what, sizeof(what), "contractor %s: its Unix group was not removed "
+             "(run 'icsoectl contractor posix disable %s')", rfc, rfc);
+    return posix_fail(c, st, what);
+}

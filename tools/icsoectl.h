@@ -136,6 +136,8 @@ int ctl_contractor_posix(ctl *c, int argc, char **argv);
 /* After a grant, revoke or removal: the capturist's Unix group memberships
  * follow (nothing when Unix identities are off).  An exit code. */
 int ctl_posix_sync(ctl *c, const char *curp);
+/* After a contractor is removed: its Unix group goes too.  An exit code. */
+int ctl_posix_group_gone(ctl *c, const char *rfc);
 
 int ctl_key_generate(ctl *c, int argc, char **argv);
 int ctl_efirma_show(ctl *c, int argc, char **argv);

@@ -174,6 +174,9 @@ def test_contractor_group_follows_grants(conf, slapd, smtp):
     assert res.rc == 0 and group(slapd, "ctr-eku") is None
     res = icsoectl("contractor", "posix", "disable", RFC_1, conf=conf)
     assert res.rc == 2 and "has no Unix group" in res.err
+    # removing a contractor removes its group (no orphan gid left to reuse)
+    assert icsoectl("contractor", "remove", "--force", RFC_2, conf=conf).rc == 0
+    assert group(slapd, "ctr-xyz") is None
 
 
 @pytest.mark.parametrize("args,msg", [
