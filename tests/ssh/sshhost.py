@@ -53,8 +53,9 @@ def render_pam(text, module, config, contratista=None):
 
 
 def render_nslcd(text, slapd, uid_min):
-    values = {"URI": f"{slapd.ldaps_uri}/", "BASE": slapd.base, "BINDDN": slapd.binddn,
-              "BINDPW": slapd.bindpw, "SSL": "on", "CACERT": slapd.cacert,
+    # the READER service account: NSS never writes
+    values = {"URI": f"{slapd.ldaps_uri}/", "BASE": slapd.base, "BINDDN": slapd.reader_dn,
+              "BINDPW": slapd.reader_pw, "SSL": "on", "CACERT": slapd.cacert,
               "UID_MIN": str(uid_min)}
     for k, v in values.items():
         text = text.replace(f"@{k}@", v)

@@ -75,12 +75,20 @@ def host():
     try:
         home = os.path.join(w, "home")
         os.makedirs(home, mode=0o755)
+        # the administrator's icsoe.conf (icsoectl: reader + writer) ...
         conf = IcsoeConf(os.path.join(w, "etc"), slapd, uri=slapd.ldaps_uri,
                          tls_cacertfile=slapd.cacert, unix_uid_min=UID_MIN,
                          unix_uid_max=UID_MIN + 999, unix_gid_min=UID_MIN,
                          unix_gid_max=UID_MIN + 99, unix_home=home).path
         setup_directory(slapd, conf)
-        h = sshhost.SshHost(w, slapd, conf, UID_MIN)
+        # ... and the ssh host's: the reader account only (least privilege:
+        # logins, lockout, password changes need no writer)
+        host_conf = IcsoeConf(os.path.join(w, "host-etc"), slapd, uri=slapd.ldaps_uri,
+                              tls_cacertfile=slapd.cacert, writer_binddn=None,
+                              writer_bindpw_file=None)
+        os.remove(os.path.join(w, "host-etc", "writerpw"))   # not on this host
+        assert "writer" not in open(host_conf.path).read()
+        h = sshhost.SshHost(w, slapd, host_conf.path, UID_MIN)
         h.conf, h.home, h.slapd_ = conf, home, slapd
         h.start()
         yield h
