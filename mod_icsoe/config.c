@@ -57,7 +57,10 @@
 #define ICSOE_FLAG_FIELDS(X)                                                  \
     X(cookie_secure, "ICSOECookieSecure", 1,                                   \
       "On (default): Secure cookie with the __Host- prefix; Off only for "     \
-      "local demos over plain HTTP")
+      "local demos over plain HTTP")                                          \
+    X(strip_cookies, "ICSOEStripCookies", 1,                                   \
+      "On (default): the session cookie is removed from the request before "  \
+      "any other module, application or backend sees it")
 
 typedef const char *(*icsoe_str_check)(cmd_parms *cmd, const char *value);
 

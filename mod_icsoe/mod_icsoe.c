@@ -223,6 +223,7 @@ static void icsoe_register_hooks(apr_pool_t *p)
     ap_hook_handler(icsoe_handler, NULL, NULL, APR_HOOK_MIDDLE);
     icsoe_register_scrub_hooks(p);
     icsoe_register_redact_hooks(p);
+    icsoe_register_cookie_strip_hooks(p);
     icsoe_register_auth_hooks(p);
 }
 

@@ -83,6 +83,7 @@ typedef struct icsoe_srv_conf {
     int max_age;                    /* ICSOESessionMaxAge, seconds */
     int revalidate;                 /* ICSOERevalidateInterval, seconds */
     int cookie_secure;              /* ICSOECookieSecure On|Off (1|0) */
+    int strip_cookies;              /* ICSOEStripCookies On|Off (1|0) */
     const char *login_url;          /* ICSOELoginURL */
     const char *select_url;         /* ICSOESelectURL */
     const char *home_url;           /* ICSOEHomeURL */
@@ -264,6 +265,8 @@ typedef struct icsoe_req {
     apr_array_header_t *rfc_lists;  /* auth.c: its RFC lists (may be empty) */
     int query_redacted;             /* redact.c: r->args holds "REDACTED" ... */
     const char *query;              /* ... and this the original query */
+    const char *own_cookies;        /* cookie_strip.c: our "name=value"
+                                     * pairs taken out of Cookie, "; "-joined */
     const struct ap_logconf *log_before_read; /* redact.c: r->log while */
     const struct ap_logconf *log_capped;      /* the request line is read */
 } icsoe_req;
@@ -276,6 +279,11 @@ void icsoe_register_scrub_hooks(apr_pool_t *p);   /* scrub.c */
  * unparsed_uri, args and parsed_uri.query; icsoe_request_query returns the
  * original query (r->args when nothing was redacted). */
 void icsoe_register_redact_hooks(apr_pool_t *p);
+/* cookie_strip.c: with ICSOEStripCookies On our session cookie leaves the
+ * Cookie header at post_read_request; the module reads it back from here
+ * (also in internal redirects and subrequests).  NULL when none. */
+void icsoe_register_cookie_strip_hooks(apr_pool_t *p);
+const char *icsoe_own_cookies(request_rec *r);
 void icsoe_redact_query(request_rec *r);
 const char *icsoe_request_query(request_rec *r);
 /* appinfo.c: r->user, env vars and identity headers for a passing

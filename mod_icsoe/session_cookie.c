@@ -199,8 +199,14 @@ int icsoe_session_load(request_rec *r, icsoe_session *s)
     icsoe_srv_conf *sc = icsoe_srv(r);
     cookie_scan cs = {r, sc, s, 0, 0};
 
+    const char *own = icsoe_own_cookies(r);
+
     memset(s, 0, sizeof(*s));
-    apr_table_do(scan_cookie_header, &cs, r->headers_in, "Cookie", NULL);
+    /* ICSOEStripCookies On: ours were taken out of the headers */
+    if (own != NULL)
+        scan_cookie_header(&cs, "Cookie", own);
+    if (!cs.found)
+        apr_table_do(scan_cookie_header, &cs, r->headers_in, "Cookie", NULL);
     if (!cs.found) {
         icsoe_wipe(s, sizeof(*s));
         return 0;

@@ -69,7 +69,7 @@ ScriptAlias /cgi/ "@DOCROOT@/cgi/"
 class Env:
     """slapd with the accounts, the sample backend, apache2 in front."""
 
-    def __init__(self, tmp_path, slapd, revalidate=60):
+    def __init__(self, tmp_path, slapd, revalidate=60, extra=""):
         self.slapd = slapd
         ha.add_contractor(slapd, RFC_A, NAME_A)
         ha.add_contractor(slapd, RFC_B, NAME_B)
@@ -84,7 +84,7 @@ class Env:
         util.wait_until(lambda: util.port_open(self.backend_port), 10, "backend")
         snippet = (SNIPPET.replace("@BACKEND@", str(self.backend_port))
                    .replace("@RFC_A@", RFC_A).replace("@RFC_B@", RFC_B)
-                   .replace("@RFC_C@", RFC_C))
+                   .replace("@RFC_C@", RFC_C)) + extra
         self.a = ha.Apache(tmp_path / "apache", conf_snippet=snippet,
                            icsoe_conf_path=conf,
                            modules=("proxy", "proxy_http", "cgid"),
@@ -239,6 +239,69 @@ def test_spoofed_headers_never_reach_the_backend(env):
     assert "EVIL" not in body.decode()
     assert v["headers"]["HTTP_X_ICSOE_CURP"] == CURP
     env.a.wait_log("removed client header X_ICSOE_CURP")
+
+
+OTHER_COOKIES = [("tema", "oscuro"), ("carrito", "a=1&b=2"), ("_ga", "GA1.2.3.4")]
+
+# A CGI that shows the Cookie it was given (the sample CGI does not).
+COOKIE_CGI = """#!/usr/bin/python3
+import json, os
+print("Content-Type: application/json")
+print()
+print(json.dumps({"headers": {"HTTP_COOKIE": os.environ.get("HTTP_COOKIE")}}))
+"""
+
+
+def install_cookie_cgi(env, tmp_path):
+    src = tmp_path / "cookies.cgi"
+    src.write_text(COOKIE_CGI)
+    env.a.install(str(src), "cgi/cookies.cgi")
+
+
+def cookies_seen(env, path, cookie_header):
+    """The Cookie the backend (or CGI, as HTTP_COOKIE) received."""
+    status, body = env.raw_get(path, [("Host", f"127.0.0.1:{env.a.port}"),
+                                      ("Accept", BROWSER["Accept"]),
+                                      ("Cookie", cookie_header)])
+    assert status == 200, body[:300]
+    v = json.loads(body)
+    if "identity" in v:     # the backend: the session did work
+        assert v["identity"]["CURP"] == CURP
+    h = v["headers"]
+    return h.get("cookie", h.get("HTTP_COOKIE"))
+
+
+def test_session_cookie_never_reaches_the_backend_or_cgi(env, tmp_path):
+    """A backend or CGI given our cookie could log or replay it (a bearer
+    credential).  It is taken out of Cookie before anything else sees the
+    request; other cookies pass with their names and values unchanged; a
+    Cookie with nothing left is gone (issue 13, defect 8)."""
+    install_cookie_cgi(env, tmp_path)
+    c = env.cookie_a()
+    others = "; ".join(f"{k}={v}" for k, v in OTHER_COOKIES)
+    header = f"tema=oscuro; icsoe_session={c}; carrito=a=1&b=2;__Host-icsoe_session=x; _ga=GA1.2.3.4"
+    got = cookies_seen(env, "/informativa/?format=json", header)
+    assert got == [others], got
+    assert "icsoe_session" not in json.dumps(got)
+    got = cookies_seen(env, "/cgi/cookies.cgi", header)
+    assert got == others, got
+    # only ours: no Cookie header at all
+    assert cookies_seen(env, "/informativa/?format=json", f"icsoe_session={c}") is None
+    assert cookies_seen(env, "/cgi/cookies.cgi", f"icsoe_session={c}") is None
+    # an unprotected path is stripped too (a leftover cookie of a session)
+    status, body = env.raw_get("/publico/?format=json", [
+        ("Host", f"127.0.0.1:{env.a.port}"), ("Cookie", f"icsoe_session={c}; tema=oscuro")])
+    assert json.loads(body)["headers"]["cookie"] == ["tema=oscuro"]
+
+
+def test_strip_cookies_off_hands_the_cookie_on(tmp_path, slapd):
+    e = Env(tmp_path, slapd, extra="\nICSOEStripCookies Off\n")
+    try:
+        c = e.cookie_a()
+        got = cookies_seen(e, "/informativa/?format=json", f"tema=oscuro; icsoe_session={c}")
+        assert got == [f"tema=oscuro; icsoe_session={c}"]
+    finally:
+        e.stop()
 
 
 def test_connection_header_cannot_make_the_proxy_drop_identity(env):

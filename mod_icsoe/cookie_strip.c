@@ -1,0 +1,136 @@
+/* Our session cookie is ours alone.
+ *
+ * Threat: the sealed session cookie is a bearer credential; a proxied
+ * backend, a CGI or another module that receives "Cookie:
+ * __Host-icsoe_session=..." may log it or replay it (mod_auth_openidc
+ * strips its cookies for the same reason, OIDCStripCookies).
+ * Rule: with ICSOEStripCookies On (the default), before any other module
+ * sees the request (post_read_request, really first) every Cookie pair
+ * named like our cookie (with or without the __Host- prefix; the
+ * pre-login session that carries the login form's CSRF secret is the same
+ * cookie) is taken out of the Cookie headers and kept in the request
+ * state, where session_cookie.c reads it; every other pair keeps its name
+ * and value.  Internal redirects and subrequests find it through r->prev
+ * and r->main.
+ * Pitfall: a Cookie header left empty must go, not stay as "Cookie: ". */
+#include <string.h>
+
+#include "apr_strings.h"
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+#include "mod_icsoe.h"
+
+typedef struct strip_ctx {
+    request_rec *r;
+    const char *name;           /* cookie_name */
+    const char *host_name;      /* __Host-cookie_name */
+    const char *own;            /* pairs taken out, "; "-joined */
+    apr_array_header_t *kept;   /* new Cookie header values, const char * */
+    int changed;
+} strip_ctx;
+
+static int is_ours(const strip_ctx *c, const char *pair, size_t len)
+{
+    size_t n = strcspn(pair, "=");
+
+    if (n > len)
+        n = len;
+    return (n == strlen(c->name) && strncmp(pair, c->name, n) == 0) ||
+           (n == strlen(c->host_name) && strncmp(pair, c->host_name, n) == 0);
+}
+
+static const char *join(apr_pool_t *p, const char *a, const char *b,
+                        size_t blen)
+{
+    const char *piece = apr_pstrmemdup(p, b, blen);
+
+    return a != NULL ? apr_pstrcat(p, a, "; ", piece, NULL) : piece;
+}
+
+/* One Cookie header: our pairs to c->own, the others to c->kept. */
+static int strip_header(void *data, const char *key, const char *value)
+{
+    strip_ctx *c = data;
+    const char *p = value, *kept = NULL;
+    int ours = 0;
+
+    (void)key;
+    while (*p != '\0') {
+        const char *end;
+        size_t len;
+
+        while (*p == ' ' || *p == '\t' || *p == ';')
+            p++;
+        end = strchr(p, ';');
+        len = end != NULL ? (size_t)(end - p) : strlen(p);
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len > 0 && is_ours(c, p, len)) {
+            c->own = join(c->r->pool, c->own, p, len);
+            ours = 1;
+        } else if (len > 0) {
+            kept = join(c->r->pool, kept, p, len);
+        }
+        p = end != NULL ? end + 1 : p + strlen(p);
+    }
+    if (ours)
+        c->changed = 1;
+    /* a header without ours stays exactly as it came */
+    if (!ours)
+        kept = value;
+    if (kept != NULL)
+        APR_ARRAY_PUSH(c->kept, const char *) = kept;
+    return 1;
+}
+
+static int icsoe_strip_cookies(request_rec *r)
+{
+    icsoe_srv_conf *sc = icsoe_srv(r);
+    strip_ctx c;
+
+    if (sc == NULL || sc->strip_cookies != 1 || sc->cookie_name == NULL ||
+        apr_table_get(r->headers_in, "Cookie") == NULL)
+        return DECLINED;
+    memset(&c, 0, sizeof(c));
+    c.r = r;
+    c.name = sc->cookie_name;
+    c.host_name = apr_pstrcat(r->pool, "__Host-", sc->cookie_name, NULL);
+    c.kept = apr_array_make(r->pool, 2, sizeof(const char *));
+    apr_table_do(strip_header, &c, r->headers_in, "Cookie", NULL);
+    if (!c.changed)
+        return DECLINED;
+    apr_table_unset(r->headers_in, "Cookie");
+    for (int i = 0; i < c.kept->nelts; i++)
+        apr_table_addn(r->headers_in, "Cookie",
+                       APR_ARRAY_IDX(c.kept, i, const char *));
+    icsoe_req_state(r)->own_cookies = c.own;
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, ICSOE_LOGNO(1060)
+                  "session cookie taken out of the request headers "
+                  "(ICSOEStripCookies On)");
+    return DECLINED;
+}
+
+const char *icsoe_own_cookies(request_rec *r)
+{
+    for (request_rec *x = r; x != NULL; x = x->prev) {
+        for (request_rec *m = x; m != NULL; m = m->main) {
+            const icsoe_req *st = ap_get_module_config(m->request_config,
+                                                       &icsoe_module);
+
+            if (st != NULL && st->own_cookies != NULL)
+                return st->own_cookies;
+        }
+    }
+    return NULL;
+}
+
+void icsoe_register_cookie_strip_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_post_read_request(icsoe_strip_cookies, NULL, NULL,
+                              APR_HOOK_REALLY_FIRST);
+}
