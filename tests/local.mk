@@ -22,7 +22,7 @@ include $(srcdir)/tests/integration/ctl.mk
 include $(srcdir)/tests/integration/apache.mk
 include $(srcdir)/tests/fuzz/fuzz.mk
 
-EXTRA_DIST += tests/integration tests/e2e tests/fuzz tests/ssh
+EXTRA_DIST += tests/integration tests/e2e tests/fuzz tests/ssh tests/install
 
 # Integration tests: pytest from Debian's python (the PATH one may be a pyenv
 # interpreter that cannot see python3-* packages).  PYTEST_ARGS narrows runs.
