@@ -268,9 +268,14 @@ def configure_slapd(work):
 
 
 def configure_icsoe(smtp_port):
-    """The site's own values, as an admin edits /etc/icsoe/icsoe.conf."""
+    """The site's own values, as an admin edits /etc/icsoe/icsoe.conf: a
+    web server and icsoectl also need the writer account (schema/README.md,
+    "which host needs which file")."""
     with open("/etc/icsoe/icsoe.conf", "a") as f:
-        f.write(f"\n# install test\nsmtp_url smtp://127.0.0.1:{smtp_port}/install-test\n"
+        f.write("\n# install test\n"
+                "writer_binddn cn=icsoe-writer,dc=example,dc=org\n"
+                "writer_bindpw_file /etc/icsoe/writerpw\n"
+                f"smtp_url smtp://127.0.0.1:{smtp_port}/install-test\n"
                 "mail_from ICSOE <icsoe@example.org>\n"
                 "activation_url https://127.0.0.1/icsoe/activar\n")
 
