@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
 sys.path.insert(0, os.path.join(TOP, "scripts"))
 
 import demo_site  # noqa: E402
+from harness import util  # noqa: E402
 from demo_mail import MailExporter  # noqa: E402
 
 PIDFILE = "demo.pid"       # this process
@@ -170,6 +171,12 @@ class Demo:
         self.apache = demo_site.make_apache(os.path.join(s, "apache"), self.conf.path,
                                             self.backend.port, port=self.port)
         demo_site.point_links_at(self.conf, self.apache)
+        # the contractor's page on its own HTTPS vhost (e.firma at the handshake)
+        pki = os.path.join(s, "pki")
+        self.ca, self.fiel, self.p12 = demo_site.make_efirma(pki)
+        self.ssl_port = self.port + 1 if self.port else util.free_port()
+        self.apache.modules += ("socache_shmcb", "ssl")
+        self.apache.conf_snippet += demo_site.efirma_vhost(self.ssl_port, pki, self.ca.crt)
 
         # the capturist is created the way a contractor's admin does it, and
         # the activation email really goes through the SMTP sink
@@ -236,6 +243,22 @@ ICSOE demo running on 127.0.0.1 (state: {self.state})
   4. Log in through PAM (type the password when asked):
        {pam_cmd}
 
+  5. The contractor's page, signed in with an e.firma (TLS client certificate):
+       https://127.0.0.1:{self.ssl_port}{demo_site.CONTRACTOR_PAGE}
+     The test e.firma of {demo_site.EFIRMA_CONTRACTOR.rfc} ({demo_site.EFIRMA_CONTRACTOR.name}) and the
+     demo CA must be in your browser first (password of the .p12: {demo_site.EFIRMA_P12_PASSWORD}):
+       e.firma:  {self.p12}
+       demo CA:  {self.ca.crt}
+     Chromium / Chrome on Linux (NSS database in ~/.pki/nssdb, libnss3-tools;
+     the first time: mkdir -p ~/.pki/nssdb && certutil -N -d sql:$HOME/.pki/nssdb --empty-password):
+       pk12util -i {self.p12} -d sql:$HOME/.pki/nssdb -W {demo_site.EFIRMA_P12_PASSWORD}
+       certutil -A -d sql:$HOME/.pki/nssdb -n "{demo_site.EFIRMA_CA_CN}" -t CT,, -i {self.ca.crt}
+     Firefox: Settings > Privacy & Security > Certificates > View Certificates:
+       "Your Certificates" > Import the .p12; "Authorities" > Import the CA and
+       tick "Trust this CA to identify websites".
+     Then open the page and pick the certificate when the browser asks.
+     Check a certificate file:  {ctl} efirma show {self.fiel.cer}
+
   Admin CLI:  {ctl} -c {self.conf.path} capturist list
   Logs:       {self.state}/apache/error.log, {self.state}/slapd/slapd.log
 
@@ -284,6 +307,17 @@ ICSOE demo running on 127.0.0.1 (state: {self.state})
                r.status_code == 303
                and r.headers.get("Location", "").startswith(demo_site.LOGIN_PATH),
                (r.status_code, r.headers.get("Location")))
+        page = f"https://127.0.0.1:{self.ssl_port}{demo_site.CONTRACTOR_PAGE}"
+        r = requests.get(page, cert=self.fiel.pair, verify=self.ca.crt, timeout=20)
+        expect("apache: the contractor's page with the test e.firma",
+               r.status_code == 200 and demo_site.EFIRMA_CONTRACTOR.name in r.text,
+               r.status_code)
+        try:
+            requests.get(page, verify=self.ca.crt, timeout=20)
+            refused = False
+        except requests.exceptions.SSLError:
+            refused = True
+        expect("apache: the contractor's page without a certificate is refused", refused)
         r = requests.get(f"http://127.0.0.1:{self.backend.port}/", timeout=20)
         expect("app: sample backend answers", r.status_code == 200
                and "Registro de informativa" in r.text, r.status_code)

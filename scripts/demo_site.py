@@ -72,6 +72,58 @@ RedirectMatch 303 ^/$ @APP@
 """
 
 
+# The contractor's page (issue 14): the first sample contractor signs in
+# with a test e.firma issued by a demo CA that mimics SAT's subject layout.
+CONTRACTOR_PAGE = "/icsoe/capturistas"
+EFIRMA_CONTRACTOR = CONTRACTORS[0]
+EFIRMA_REP_RFC = "GODE561231GR8"          # legal representative (a person)
+EFIRMA_REP_CURP = "GODE561231HDFRRN00"
+EFIRMA_P12_PASSWORD = "demo"
+EFIRMA_CA_CN = "AC de pruebas ICSOE SAT"
+EFIRMA_VHOST = """
+# --- demo: the contractor's page, e.firma asked for at the TLS handshake ---
+Listen 127.0.0.1:@SSLPORT@
+SSLSessionCache none
+<VirtualHost 127.0.0.1:@SSLPORT@>
+    ServerName 127.0.0.1
+    SSLEngine on
+    SSLCertificateFile @PKI@/server.crt
+    SSLCertificateKeyFile @PKI@/server.key
+    SSLCACertificateFile @CA@
+    SSLVerifyClient require
+    SSLVerifyDepth 2
+    <Location /icsoe/capturistas>
+        SetHandler icsoe-capturists
+    </Location>
+    <Location /icsoe/icsoe.css>
+        SetHandler icsoe-css
+    </Location>
+</VirtualHost>
+"""
+
+
+def make_efirma(pki_dir):
+    """The demo CA, the server certificate of the e.firma vhost and the
+    contractor's FIEL, also as a PKCS#12 file a browser imports.  Returns
+    (ca, fiel, p12 path)."""
+    from harness import satpki
+    ca = satpki.CA(pki_dir, cn=EFIRMA_CA_CN)
+    ca.server("server")
+    c = EFIRMA_CONTRACTOR
+    fiel = ca.fiel(f"efirma-{c.rfc}", c.name, c.rfc, EFIRMA_REP_RFC, EFIRMA_REP_CURP)
+    p12 = os.path.join(os.fspath(pki_dir), f"efirma-{c.rfc}.p12")
+    subprocess.run(["openssl", "pkcs12", "-export", "-in", fiel.crt, "-inkey", fiel.key,
+                    "-certfile", ca.crt, "-name", f"e.firma {c.name}", "-passout",
+                    f"pass:{EFIRMA_P12_PASSWORD}", "-out", p12], check=True,
+                   capture_output=True, timeout=60)
+    return ca, fiel, p12
+
+
+def efirma_vhost(ssl_port, pki_dir, ca_crt):
+    return (EFIRMA_VHOST.replace("@SSLPORT@", str(ssl_port))
+            .replace("@PKI@", os.fspath(pki_dir)).replace("@CA@", ca_crt))
+
+
 def icsoectl(conf_path, *args):
     """Run the built icsoectl; CompletedProcess, raising with its output on
     a non-zero exit status."""
