@@ -36,6 +36,7 @@ CURP_OTHER = curp("PEPJ900215MJCRRN0")     # active, contractor B only
 CURP_LOCKED = curp("LOAA820304HNLPRN0")    # locked by an administrator
 CURP_PENDING = curp("MARR751120HVZRMS0")   # never created a password
 CURP_LOCKOUT = curp("RUIZ700707HJCZRN0")   # ppolicy lockout (failed logins)
+CURP_PROFILE = curp("TOVA880808MJCRRL0")   # active, for the pam-auth-update host
 CURP_EXPIRED = curp("SAHE850505MDFNRL0")   # password past pwdMaxAge
 
 # The machine's files the stage must leave as they were.
@@ -120,7 +121,9 @@ def setup_directory(slapd, conf):
     add_capturist(slapd, CURP_PENDING, "Raúl Martínez", [RFC_A], status="pending")
     add_capturist(slapd, CURP_EXPIRED, "Elena Sánchez", [RFC_A], password=PASSWORD)
     add_capturist(slapd, CURP_LOCKOUT, "Luis Ruiz", [RFC_A], password=PASSWORD)
-    for c in (CURP_OK, CURP_OTHER, CURP_LOCKED, CURP_PENDING, CURP_EXPIRED, CURP_LOCKOUT):
+    add_capturist(slapd, CURP_PROFILE, "Valeria Torres", [RFC_A], password=PASSWORD)
+    for c in (CURP_OK, CURP_OTHER, CURP_LOCKED, CURP_PENDING, CURP_EXPIRED, CURP_LOCKOUT,
+              CURP_PROFILE):
         icsoectl(conf, "capturist", "posix", "enable", c)
     icsoectl(conf, "contractor", "posix", "enable", RFC_A, "--group", "ctr-a")
     icsoectl(conf, "capturist", "lock", CURP_LOCKED)
@@ -314,6 +317,10 @@ def test_expired_password_is_changed_in_the_login(host):
 
 
 def test_root_key_login_still_works(host):
+    root_key_login(host)
+
+
+def root_key_login(host):
     sock = socket.create_connection(("127.0.0.1", host.port), timeout=20)
     t = paramiko.Transport(sock)
     try:
@@ -351,3 +358,65 @@ def test_directory_entry_can_never_be_root(host):
     assert host.in_namespace("getent", "passwd", evil).returncode == 2
     assert host.in_namespace("getent", "passwd", "0").stdout.startswith("root:")
     assert not Login(host, evil, password(PASSWORD)).ok
+
+
+# ---- the pam-auth-update route: Debian's own /etc/pam.d/sshd ----
+
+@pytest.fixture(scope="module")
+def profile_host(host):
+    """The same directory and nslcd.conf, but PAM from pam-auth-update with
+    the conf/pam-configs/icsoe (and Debian's mkhomedir) profiles enabled,
+    as README's "Next to local accounts" says: what a host gets from the
+    libpam-icsoe package."""
+    w = sshhost.workdir()
+    h = sshhost.SshHost(w, host.slapd_, host.icsoe_conf, UID_MIN, profile=True)
+    h.slapd_, h.home = host.slapd_, host.home
+    try:
+        h.start()
+        yield h
+    finally:
+        h.stop()
+        import shutil
+        shutil.rmtree(w, ignore_errors=True)
+
+
+def test_profile_capturist_logs_in(profile_host):
+    """Debian's pam_unix asks first ("Password: "), fails for a user
+    not in /etc/shadow, and pam_icsoe takes the same password
+    (use_first_pass); mkhomedir's profile makes the home."""
+    lg = Login(profile_host, CURP_PROFILE, password(PASSWORD), "id -un; echo $HOME")
+    assert lg.ok, (lg.prompts, lg.said, profile_host.log()[-3000:])
+    assert lg.prompts == ["Password: "]
+    assert lg.out.split() == [CURP_PROFILE, os.path.join(profile_host.home, CURP_PROFILE)]
+    assert os.path.isdir(os.path.join(profile_host.home, CURP_PROFILE))
+    assert not Login(profile_host, CURP_PROFILE, password("no-es-la-contraseña-2026")).ok
+    lg = Login(profile_host, CURP_LOCKOUT, password(PASSWORD))
+    assert not lg.ok and "Tu cuenta está bloqueada." in lg.text(), lg.said
+
+
+def test_profile_expired_password_is_changed_in_the_login(profile_host):
+    slapd = profile_host.slapd_
+    dn = slapd.capturist_dn(CURP_PROFILE)
+    slapd.modify(dn, {"pwdPolicySubentry": f"cn=expiring,ou=policies,{slapd.base}",
+                      "userPassword": PASSWORD})
+    time.sleep(2.5)     # past pwdMaxAge (not a timing assertion)
+
+    def answers(prompt):
+        return {"Password: ": PASSWORD, "Contraseña actual: ": PASSWORD,
+                "Contraseña nueva: ": NEW_PASSWORD,
+                "Repite la contraseña nueva: ": NEW_PASSWORD}[prompt]
+    lg = Login(profile_host, CURP_PROFILE, answers, "id -un")
+    slapd.modify(dn, {"pwdPolicySubentry": None})
+    assert lg.ok, (lg.prompts, lg.said)
+    assert lg.prompts == ["Password: ", "Contraseña actual: ", "Contraseña nueva: ",
+                          "Repite la contraseña nueva: "]
+    assert "Tu contraseña venció: debes cambiarla ahora." in lg.text()
+    again = Login(profile_host, CURP_PROFILE, password(NEW_PASSWORD), "id -un")
+    assert again.ok and again.out.strip() == CURP_PROFILE
+
+
+def test_profile_root_and_local_users_untouched(profile_host):
+    lg = Login(profile_host, sshhost.LOCAL_USER, password(sshhost.LOCAL_PASSWORD), "id -u")
+    assert lg.ok and lg.out.split() == [str(sshhost.LOCAL_UID)]
+    assert not Login(profile_host, sshhost.LOCAL_USER, password(PASSWORD)).ok
+    root_key_login(profile_host)
