@@ -6,10 +6,9 @@
  * Host header, so a forged Host cannot point a capturist's link at someone
  * else's site.
  *
- * valid_until in the mails reads "25/11/2026 18:30 UTC" (day/month/year,
- * 24-hour clock).  It is UTC unless the process has TZ set (e.g.
- * TZ=America/Mexico_City in the service's environment), in which case it
- * is local time followed by the zone's abbreviation ("25/11/2026 12:30 CST"). */
+ * valid_until in the mails reads "25/11/2026 12:30 CST" (day/month/year,
+ * 24-hour clock, the zone's abbreviation): local time of the configured
+ * timezone (default America/Mexico_City), whatever TZ the process has. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include "input.h"
 #include "mail.h"
 #include "secure.h"
+#include "tz.h"
 
 #define DEFAULT_TOKEN_LIFETIME (72 * 3600)
 #define DEFAULT_RESET_LIFETIME 3600
@@ -71,18 +71,21 @@ static icsoe_status check_recipient(const icsoe_capturist *c, char *err, size_t 
     return ICSOE_OK;
 }
 
-static void format_valid_until(time_t t, char *out, size_t outlen)
+/* "25/11/2026 12:30 CST": the configured zone (conf->tz, loaded once with
+ * the configuration) and its abbreviation, never the process's TZ (shared
+ * by every thread of an Apache child). */
+static void format_valid_until(const icsoe_conf *conf, time_t t, char *out, size_t outlen)
 {
-    const char *tz = getenv("TZ");
+    char abbr[ICSOE_TZ_ABBR_MAX] = "UTC";
     struct tm tm;
 
-    if (tz != NULL && tz[0] != '\0') {
-        tzset();
-        if (localtime_r(&t, &tm) != NULL && strftime(out, outlen, "%d/%m/%Y %H:%M %Z", &tm) > 0)
-            return;
-    }
-    if (gmtime_r(&t, &tm) == NULL || strftime(out, outlen, "%d/%m/%Y %H:%M UTC", &tm) == 0)
+    if ((conf->tz == NULL || icsoe_tz_local(conf->tz, t, &tm, NULL, abbr, sizeof(abbr)) != 0) &&
+        gmtime_r(&t, &tm) == NULL) {
         snprintf(out, outlen, "?");
+        return;
+    }
+    snprintf(out, outlen, "%02d/%02d/%04d %02d:%02d %s", tm.tm_mday, tm.tm_mon + 1,
+             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, abbr);
 }
 
 /* activation_url + ("?" | "&" | "") + "t=" + token, malloc'd. */
@@ -149,11 +152,28 @@ static icsoe_status check_issue_args(const icsoe_conf *conf, const icsoe_capturi
     return ICSOE_OK;
 }
 
+/* The delivery record follows every mail (and a link handed out
+ * unmailed clears it): without it a token that never left looks like a
+ * mailed one.  A failure to record is logged by the directory and does
+ * not change the mail's own outcome. */
+static void record(icsoe_dir *d, const char *curp, const char *kind,
+                   icsoe_status st, icsoe_mail_fail fail, const char *why)
+{
+    icsoe_mail_state state = ICSOE_MAIL_STATE_SENT;
+
+    if (d == NULL)
+        return;
+    if (st != ICSOE_OK)
+        state = fail == ICSOE_MAIL_REFUSED ? ICSOE_MAIL_STATE_REFUSED : ICSOE_MAIL_STATE_UNSENT;
+    (void)icsoe_dir_capturist_record_mail(d, curp, kind, state, time(NULL),
+                                          st == ICSOE_OK ? NULL : why);
+}
+
 icsoe_status icsoe_account_issue_link(icsoe_dir *d, const icsoe_conf *conf,
                                       const icsoe_capturist *c,
                                       icsoe_token_purpose purpose, int send,
                                       char *link_out, size_t link_len,
-                                      char *err, size_t errlen)
+                                      icsoe_mail_fail *fail, char *err, size_t errlen)
 {
     char token[ICSOE_TOKEN_LEN + 1] = "";
     char hash[ICSOE_TOKEN_HASH_HEX + 1] = "";
@@ -162,7 +182,11 @@ icsoe_status icsoe_account_issue_link(icsoe_dir *d, const icsoe_conf *conf,
     int lifetime;
     time_t expiry;
     icsoe_status st;
+    icsoe_mail_fail why = ICSOE_MAIL_CONFIG;
+    const char *kind = purpose == ICSOE_TOKEN_ACTIVATION ? "activation" : "reset";
 
+    if (fail != NULL)
+        *fail = ICSOE_MAIL_CONFIG; /* until a send says otherwise */
     if (d == NULL || conf == NULL || c == NULL) {
         icsoe_set_err(err, errlen, "no directory, configuration or capturist");
         return ICSOE_ERR_INVALID_INPUT;
@@ -198,7 +222,7 @@ icsoe_status icsoe_account_issue_link(icsoe_dir *d, const icsoe_conf *conf,
         snprintf(link_out, link_len, "%s", link);
     if (send) {
         char mailerr[512] = "";
-        format_valid_until(expiry, valid_until, sizeof valid_until);
+        format_valid_until(conf, expiry, valid_until, sizeof valid_until);
         const icsoe_tvar vars[] = {
             { "site_name", site_name(conf) },
             { "name", c->name },
@@ -207,13 +231,19 @@ icsoe_status icsoe_account_issue_link(icsoe_dir *d, const icsoe_conf *conf,
             { "valid_until", valid_until },
             { "login_url", login_url(conf) },
         };
-        st = icsoe_mail_send_template(conf,
-                                      purpose == ICSOE_TOKEN_ACTIVATION ? "activation" : "reset",
-                                      vars, sizeof vars / sizeof vars[0], c->email, c->name,
-                                      mailerr, sizeof mailerr);
+        st = icsoe_mail_send_template(conf, kind, vars, sizeof vars / sizeof vars[0],
+                                      c->email, c->name, &why, mailerr, sizeof mailerr);
         if (st != ICSOE_OK)
             icsoe_set_err(err, errlen, "the %s link for %s was stored but not mailed: %s",
                     icsoe_token_purpose_name(purpose), c->curp, mailerr);
+        record(d, c->curp, kind, st, why, mailerr);
+        if (fail != NULL)
+            *fail = st == ICSOE_OK ? ICSOE_MAIL_OK : why;
+    } else {
+        /* handed out by other means: no mail to account for */
+        (void)icsoe_dir_capturist_record_mail(d, c->curp, kind, ICSOE_MAIL_STATE_NONE, 0, NULL);
+        if (fail != NULL)
+            *fail = ICSOE_MAIL_OK;
     }
 
 done:
@@ -223,13 +253,17 @@ done:
     return st;
 }
 
-icsoe_status icsoe_account_notify_password_set(const icsoe_conf *conf,
+icsoe_status icsoe_account_notify_password_set(icsoe_dir *d, const icsoe_conf *conf,
                                                const icsoe_capturist *c,
+                                               icsoe_mail_fail *fail,
                                                char *err, size_t errlen)
 {
     char mailerr[512] = "";
+    icsoe_mail_fail why = ICSOE_MAIL_CONFIG;
     icsoe_status st;
 
+    if (fail != NULL)
+        *fail = ICSOE_MAIL_CONFIG;
     if (conf == NULL || c == NULL) {
         icsoe_set_err(err, errlen, "no configuration or capturist");
         return ICSOE_ERR_INVALID_INPUT;
@@ -252,10 +286,13 @@ icsoe_status icsoe_account_notify_password_set(const icsoe_conf *conf,
             { "login_url", login_url(conf) },
         };
         st = icsoe_mail_send_template(conf, "password_set", vars, sizeof vars / sizeof vars[0],
-                                      c->email, c->name, mailerr, sizeof mailerr);
+                                      c->email, c->name, &why, mailerr, sizeof mailerr);
     }
     if (st != ICSOE_OK)
         icsoe_set_err(err, errlen, "password notice for %s not mailed: %s", c->curp, mailerr);
+    record(d, c->curp, "password_set", st, why, mailerr);
+    if (fail != NULL)
+        *fail = st == ICSOE_OK ? ICSOE_MAIL_OK : why;
     return st;
 }
 
@@ -290,7 +327,7 @@ icsoe_status icsoe_account_notify_linked(const icsoe_conf *conf,
             { "contractor_name", contractor_name != NULL ? contractor_name : "" },
         };
         st = icsoe_mail_send_template(conf, "linked", vars, sizeof vars / sizeof vars[0],
-                                      c->email, c->name, mailerr, sizeof mailerr);
+                                      c->email, c->name, NULL, mailerr, sizeof mailerr);
     }
     if (st != ICSOE_OK)
         icsoe_set_err(err, errlen, "link notice for %s not mailed: %s", c->curp, mailerr);

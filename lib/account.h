@@ -7,6 +7,7 @@
 #include "conf.h"
 #include "dir.h"
 #include "err.h"
+#include "mail.h"
 #include "token.h"
 
 /* Create a token for c (activation or reset), store it (voiding any older
@@ -14,16 +15,21 @@
  * (activation_url?t=TOKEN) is copied into link_out when it is not NULL (for
  * "--no-mail").  If mailing fails the token stays stored (a later resend
  * voids it), the account is unchanged and ICSOE_ERR_UNAVAILABLE is
- * returned with err saying why. */
+ * returned with err saying why and *fail (may be NULL) whether it was
+ * temporary, a refused address or our configuration.  The outcome is
+ * recorded in the account (icsoe_capturist.delivery); an unmailed link
+ * clears the record. */
 icsoe_status icsoe_account_issue_link(icsoe_dir *d, const icsoe_conf *conf,
                                       const icsoe_capturist *c,
                                       icsoe_token_purpose purpose, int send,
                                       char *link_out, size_t link_len,
-                                      char *err, size_t errlen);
+                                      icsoe_mail_fail *fail, char *err, size_t errlen);
 
-/* "Tu contraseña fue registrada" mail. */
-icsoe_status icsoe_account_notify_password_set(const icsoe_conf *conf,
+/* "Tu contraseña fue registrada" mail; its outcome is recorded in the
+ * account when d is not NULL. */
+icsoe_status icsoe_account_notify_password_set(icsoe_dir *d, const icsoe_conf *conf,
                                                const icsoe_capturist *c,
+                                               icsoe_mail_fail *fail,
                                                char *err, size_t errlen);
 
 /* "Un contratista te agregó como capturista" mail: an existing capturist

@@ -24,6 +24,7 @@
 
 #include "conf.h"
 #include "secure.h"
+#include "tz.h"
 
 #define ICSOE_CONF_LINE_MAX 4096           /* bytes, without the newline */
 #define ICSOE_CONF_FILE_MAX (1024 * 1024)  /* a config file is not a database */
@@ -80,6 +81,9 @@ static const conf_key conf_keys[] = {
     /* default resolved by smtp_tls_policy(): required unless loopback */
     { "smtp_starttls", CT_STARTTLS, F(smtp_starttls), 0, 0, ICSOE_STARTTLS_REQUIRED, NULL, 0, 0, NULL },
     { "smtp_timeout", CT_INT, F(smtp_timeout), 0, 0, 10, NULL, 1, 300, NULL },
+    { "smtp_tls_cacertfile", CT_STR, F(smtp_tls_cacertfile), 0, 0, 0, NULL, 0, 0, NULL },
+    { "smtp_helo", CT_STR, F(smtp_helo), 0, 0, 0, NULL, 0, 0, NULL },
+    { "timezone", CT_STR, F(timezone), 0, 0, 0, NULL, 0, 0, NULL },
     { "mail_from", CT_STR, F(mail_from), 0, 0, 0, NULL, 0, 0, NULL },
     { "mail_template_dir", CT_STR, F(mail_template_dir), 0, 0, 0, NULL, 0, 0, NULL },
     { "activation_url", CT_URL, F(activation_url), 0, 0, 0, NULL, 0, 0, http_schemes },
@@ -589,6 +593,71 @@ static unsigned key_index(const char *name)
     return 0;
 }
 
+/* An EHLO name: a host name (letters, digits, '-', '.') or an address
+ * literal ("[192.0.2.1]"), as RFC 5321 wants it. */
+static int helo_ok(const char *v)
+{
+    size_t n = strlen(v);
+    int literal = v[0] == '[';
+
+    if (n == 0 || n > 253 || (literal && (n < 3 || v[n - 1] != ']')))
+        return 0;
+    for (size_t i = literal; i < n - (size_t)literal; i++) {
+        char ch = v[i];
+        int ok = (ch >= '0' && ch <= '9') || ch == '.' ||
+                 (literal ? (ch == ':' || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'))
+                          : ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '-'));
+        if (!ok)
+            return 0;
+    }
+    return literal || (v[0] != '-' && v[0] != '.');
+}
+
+static int check_mail_keys(conf_parse *p)
+{
+    icsoe_conf *c = p->c;
+
+    if (c->smtp_helo != NULL && !helo_ok(c->smtp_helo)) {
+        p->line = p->seen[key_index("smtp_helo")];
+        perr(p, "smtp_helo: '%s' is not a host name (e.g. icsoe.example.org)", c->smtp_helo);
+        return -1;
+    }
+    if (c->smtp_tls_cacertfile != NULL && c->smtp_tls_cacertfile[0] != '/') {
+        p->line = p->seen[key_index("smtp_tls_cacertfile")];
+        perr(p, "smtp_tls_cacertfile %s: must be an absolute path", c->smtp_tls_cacertfile);
+        return -1;
+    }
+    return 0;
+}
+
+/* The zone of the times written in mails.  An explicit timezone must load;
+ * without one, America/Mexico_City is used when the system has it and UTC
+ * otherwise (a host without tzdata still authenticates: pam_icsoe reads
+ * this file too and never writes a time). */
+static int load_timezone(conf_parse *p)
+{
+    icsoe_conf *c = p->c;
+    char why[512];
+
+    if (c->timezone == NULL) {
+        c->tz = icsoe_tz_load(ICSOE_CONF_DEFAULT_TIMEZONE, why, sizeof(why));
+        if (c->tz == NULL)
+            c->tz = icsoe_tz_utc();
+    } else {
+        c->tz = icsoe_tz_load(c->timezone, why, sizeof(why));
+        if (c->tz == NULL) {
+            p->line = p->seen[key_index("timezone")];
+            perr(p, "timezone: %s", why);
+            return -1;
+        }
+    }
+    if (c->tz == NULL) {
+        perr(p, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 /* Checks that need the whole file; errors point at the end of the file or
  * at the line of the key involved. */
 static int check_file(conf_parse *p)
@@ -627,6 +696,8 @@ static int check_file(conf_parse *p)
     }
     if (c->server_timeout > c->timeout)
         c->server_timeout = c->timeout;
+    if (check_mail_keys(p) != 0)
+        return -1;
     if (c->pwpolicy.min_length > c->pwpolicy.max_length) {
         p->line = p->seen[key_index("password_min_length")];
         perr(p, "password_min_length %u is greater than password_max_length %u",
@@ -867,7 +938,8 @@ icsoe_conf *icsoe_conf_load(const char *path, char *err, size_t errlen)
     p.line = p.line ? p.line : 1;
     if (check_file(&p) != 0 || set_string_defaults(&p) != 0 ||
         derive_login_url(&p) != 0 || check_unix(&p) != 0 ||
-        smtp_tls_policy(&p) != 0 || load_blocklist(&p) != 0)
+        smtp_tls_policy(&p) != 0 || load_blocklist(&p) != 0 ||
+        load_timezone(&p) != 0)
         goto out;
     ok = 1;
 out:
@@ -900,6 +972,7 @@ void icsoe_conf_free(icsoe_conf *c)
         free(c->uri[i]);
     if (c->blocklist != NULL)
         icsoe_blocklist_free(c->blocklist);
+    icsoe_tz_free(c->tz);
     free(c->path);
     free(c);
 }

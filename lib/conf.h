@@ -58,6 +58,10 @@ typedef struct icsoe_conf {
     char *smtp_pass_file;
     icsoe_starttls smtp_starttls;      /* default required; no for a loopback smtp:// without smtp_user */
     int smtp_timeout;                  /* seconds, default 10 */
+    char *smtp_tls_cacertfile;         /* CA bundle for the SMTP server's certificate
+                                        * (default: the system store) */
+    char *smtp_helo;                   /* EHLO name (default: the URL's path, else
+                                        * this host's name) */
     char *mail_from;                   /* "ICSOE <icsoe@example.org>" */
     char *mail_template_dir;           /* optional override of built-in mails */
 
@@ -68,6 +72,8 @@ typedef struct icsoe_conf {
     int reset_token_lifetime;          /* seconds, default 1h */
     int recover_interval;              /* seconds between recovery mails per account, default 900 */
     char *site_name;                   /* "ICSOE", used in mails and pages */
+    char *timezone;                    /* IANA zone of the times in mails, as set */
+    struct icsoe_tz *tz;               /* loaded: timezone, else the default or UTC */
 
     /* optional Unix identities for capturists (NSS, ssh): off while
      * unix_uid_min is 0 */
@@ -90,6 +96,8 @@ void icsoe_conf_free(icsoe_conf *c);
 
 /* 1 for a portable Unix group name: [a-z_][a-z0-9_-]*, 1..32 bytes. */
 int icsoe_unix_name_ok(const char *s);
+
+#define ICSOE_CONF_DEFAULT_TIMEZONE "America/Mexico_City"
 
 /* Default path when nothing else is given. */
 #define ICSOE_CONF_DEFAULT_PATH "/etc/icsoe/icsoe.conf"

@@ -71,6 +71,29 @@ typedef enum icsoe_capturist_status {
 const char *icsoe_capturist_status_name(icsoe_capturist_status s); /* "pending"... */
 int icsoe_capturist_status_parse(const char *s); /* -1 if unknown */
 
+/* Delivery state of the last mail sent to a capturist (schema attributes
+ * icsoeMailState/Time/Kind/Error).  NONE: nothing recorded (no mail sent
+ * since the account was created or its link was handed out with
+ * --no-mail, or an account older than the record). */
+typedef enum icsoe_mail_state {
+    ICSOE_MAIL_STATE_NONE = 0,
+    ICSOE_MAIL_STATE_SENT,     /* the relay accepted it */
+    ICSOE_MAIL_STATE_UNSENT,   /* temporary or configuration failure: resend */
+    ICSOE_MAIL_STATE_REFUSED   /* address refused for good: correct it first */
+} icsoe_mail_state;
+
+const char *icsoe_mail_state_name(icsoe_mail_state s); /* "none", "sent", ... */
+
+#define ICSOE_MAIL_KIND_MAX 16
+#define ICSOE_MAIL_ERROR_MAX 512
+
+typedef struct icsoe_delivery {
+    icsoe_mail_state state;
+    time_t when;                       /* of the attempt; 0 with NONE */
+    char kind[ICSOE_MAIL_KIND_MAX];    /* "activation", "reset", "password_set" or "" */
+    char *error;                       /* why not delivered; NULL when sent */
+} icsoe_delivery;
+
 typedef struct icsoe_capturist {
     char curp[ICSOE_CURP_LEN + 1];
     char *name;
@@ -86,6 +109,7 @@ typedef struct icsoe_capturist {
     time_t created;         /* createTimestamp (registration), 0 if unknown */
     char registered_by[ICSOE_RFC_BUFSZ]; /* contractor that created it
                                           * on its page, "" if unknown */
+    icsoe_delivery delivery; /* the last mail sent to the account */
 } icsoe_capturist;
 
 /* Password expiry and forced change as ppolicy will judge them at the
@@ -129,9 +153,29 @@ icsoe_status icsoe_dir_capturist_remove(icsoe_dir *d, const char *curp);
 icsoe_status icsoe_dir_capturist_bump_epoch(icsoe_dir *d, const char *curp);
 /* Rate limit for recovery mails: records now and returns ICSOE_OK if the
  * previous one is older than min_interval, else ICSOE_ERR_EXISTS. Atomic
- * (the old value is deleted by value). */
+ * (the old value is deleted by value).  *previous (may be NULL) receives
+ * the value it replaced (0: none), for icsoe_dir_capturist_unclaim_recover. */
 icsoe_status icsoe_dir_capturist_claim_recover(icsoe_dir *d, const char *curp,
-                                               time_t now, int min_interval);
+                                               time_t now, int min_interval,
+                                               time_t *previous);
+
+/* Record the delivery state of a mail just sent (or not) to the account:
+ * kind "activation", "reset" or "password_set"; error (may be NULL) is
+ * stored cut to ICSOE_MAIL_ERROR_MAX bytes with control characters
+ * replaced.  state NONE removes the record. */
+icsoe_status icsoe_dir_capturist_record_mail(icsoe_dir *d, const char *curp,
+                                             const char *kind, icsoe_mail_state state,
+                                             time_t when, const char *error);
+/* A new address (checked with icsoe_email_valid).  The caller voids any
+ * link mailed to the old one (a pending account gets a new link). */
+icsoe_status icsoe_dir_capturist_set_email(icsoe_dir *d, const char *curp,
+                                           const char *email);
+/* Give back a recovery claim whose mail was not delivered, so the rate
+ * limit counts only delivered mails: claimed (the time
+ * icsoe_dir_capturist_claim_recover recorded) is replaced by previous (0:
+ * none).  Does nothing if another claim replaced it meanwhile. */
+icsoe_status icsoe_dir_capturist_unclaim_recover(icsoe_dir *d, const char *curp,
+                                                 time_t claimed, time_t previous);
 
 /* ---- one-time tokens ---- */
 /* Store hash+expiry+purpose, replacing (voiding) any previous token. */

@@ -14,8 +14,19 @@
 char *dir_capturist_attrs[] = {
     "uid", "cn", "mail", "icsoeStatus", "icsoeContractorRFC", "icsoeEpoch",
     "icsoeTokenExpiry", "icsoeTokenPurpose", "icsoeLastRecover",
-    "pwdAccountLockedTime", "createTimestamp", "icsoeRegisteredBy", NULL
+    "pwdAccountLockedTime", "createTimestamp", "icsoeRegisteredBy",
+    "icsoeMailState", "icsoeMailTime", "icsoeMailKind", "icsoeMailError", NULL
 };
+
+static const char *const mail_state_names[] = { "none", "sent", "unsent", "refused" };
+static const char *const mail_kinds[] = { "activation", "reset", "password_set" };
+
+const char *icsoe_mail_state_name(icsoe_mail_state s)
+{
+    if ((unsigned)s < sizeof(mail_state_names) / sizeof(mail_state_names[0]))
+        return mail_state_names[s];
+    return "unknown";
+}
 
 static const char *const status_names[] = { "pending", "active", "locked" };
 
@@ -47,6 +58,7 @@ void icsoe_capturist_clear(icsoe_capturist *c)
         return;
     free(c->name);
     free(c->email);
+    free(c->delivery.error);
     for (i = 0; i < c->ncontractors; i++)
         free(c->contractors[i]);
     free(c->contractors);
@@ -103,6 +115,39 @@ static time_t get_time(LDAP *ld, LDAPMessage *e, const char *attr, int *bad)
     return t == (time_t)-1 ? 0 : t;
 }
 
+/* The delivery record is information for people: a value that does not
+ * parse leaves it at NONE instead of making the account unreadable (which
+ * would refuse its logins). */
+static void read_delivery(LDAP *ld, LDAPMessage *e, icsoe_delivery *out)
+{
+    int bad = 0;
+    char *state = dir_get_str(ld, e, "icsoeMailState", &bad);
+    char *kind = dir_get_str(ld, e, "icsoeMailKind", &bad);
+    time_t when = get_time(ld, e, "icsoeMailTime", &bad);
+    char *error = dir_get_str(ld, e, "icsoeMailError", &bad);
+
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 1; state != NULL && i < sizeof(mail_state_names) / sizeof(mail_state_names[0]); i++) {
+        if (strcmp(state, mail_state_names[i]) == 0)
+            out->state = (icsoe_mail_state)i;
+    }
+    for (size_t i = 0; kind != NULL && i < sizeof(mail_kinds) / sizeof(mail_kinds[0]); i++) {
+        if (strcmp(kind, mail_kinds[i]) == 0)
+            snprintf(out->kind, sizeof(out->kind), "%s", mail_kinds[i]);
+    }
+    if (bad || out->state == ICSOE_MAIL_STATE_NONE) {
+        free(error);
+        memset(out, 0, sizeof(*out));
+    } else {
+        out->when = when;
+        out->error = out->state == ICSOE_MAIL_STATE_SENT ? NULL : error;
+        if (out->error != error)
+            free(error);
+    }
+    free(state);
+    free(kind);
+}
+
 icsoe_status dir_read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
                                 icsoe_capturist *out)
 {
@@ -154,6 +199,7 @@ icsoe_status dir_read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
     out->pp_locked = locked != NULL && locked[0] != NULL;
     if (locked != NULL)
         ldap_value_free_len(locked);
+    read_delivery(ld, e, &out->delivery);
     if (!bad)
         return ICSOE_OK;
     dn = ldap_get_dn(ld, e);
@@ -572,7 +618,8 @@ icsoe_status icsoe_dir_capturist_bump_epoch(icsoe_dir *d, const char *curp)
 }
 
 icsoe_status icsoe_dir_capturist_claim_recover(icsoe_dir *d, const char *curp,
-                                               time_t now, int min_interval)
+                                               time_t now, int min_interval,
+                                               time_t *previous)
 {
     char oldv[16], newv[16];
     char *oldvals[] = { oldv, NULL }, *newvals[] = { newv, NULL };
@@ -585,12 +632,16 @@ icsoe_status icsoe_dir_capturist_claim_recover(icsoe_dir *d, const char *curp,
     int rc;
 
     memset(&c, 0, sizeof(c));
+    if (previous != NULL)
+        *previous = 0;
     if (!dir_curp_shape_ok(curp) || min_interval < 0)
         return ICSOE_ERR_INVALID_INPUT;
     dir_call_begin(d, &call);
     st = dir_fetch_capturist(d, curp, &c, NULL);
     if (st != ICSOE_OK)
         goto out;
+    if (previous != NULL)
+        *previous = c.last_recover;
     if (c.last_recover != 0 && now - c.last_recover < (time_t)min_interval &&
         now >= c.last_recover) {
         st = ICSOE_ERR_EXISTS;
@@ -619,6 +670,117 @@ icsoe_status icsoe_dir_capturist_claim_recover(icsoe_dir *d, const char *curp,
     }
 out:
     icsoe_capturist_clear(&c);
+    dir_call_end(d, &call, st);
+    return st;
+}
+
+icsoe_status icsoe_dir_capturist_unclaim_recover(icsoe_dir *d, const char *curp,
+                                                 time_t claimed, time_t previous)
+{
+    char claimedv[16], prevv[16];
+    char *claimedvals[] = { claimedv, NULL }, *prevvals[] = { prevv, NULL };
+    LDAPMod m_del = { LDAP_MOD_DELETE, "icsoeLastRecover", { claimedvals } };
+    LDAPMod m_add = { LDAP_MOD_ADD, "icsoeLastRecover", { prevvals } };
+    LDAPMod *mods[] = { &m_del, previous != 0 ? &m_add : NULL, NULL };
+    dir_call call;
+    icsoe_status st;
+    int rc;
+
+    if (!dir_curp_shape_ok(curp) || claimed == 0)
+        return ICSOE_ERR_INVALID_INPUT;
+    dir_format_gentime(claimed, claimedv);
+    if (previous != 0)
+        dir_format_gentime(previous, prevv);
+    dir_call_begin(d, &call);
+    /* Deleting the exact value claimed: if a later claim replaced it, the
+     * Modify fails with noSuchAttribute and that claim stands. */
+    st = capturist_modify(d, curp, mods, 0, &rc);
+    if (st == ICSOE_OK)
+        st = rc == LDAP_NO_SUCH_ATTRIBUTE ? ICSOE_OK : dir_map_rc(d, "unclaim recover", rc);
+    dir_call_end(d, &call, st);
+    return st;
+}
+
+/* ---- delivery state ---- */
+
+/* Printable ASCII only, at most ICSOE_MAIL_ERROR_MAX bytes: the reason
+ * comes from a remote server's reply. */
+static void clean_error(const char *in, char *out, size_t outlen)
+{
+    size_t o = 0;
+
+    for (; in != NULL && *in != '\0' && o + 1 < outlen; in++) {
+        unsigned char c = (unsigned char)*in;
+        out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    out[o] = '\0';
+    if (o == 0 && outlen > 1)
+        snprintf(out, outlen, "unknown");
+}
+
+icsoe_status icsoe_dir_capturist_record_mail(icsoe_dir *d, const char *curp,
+                                             const char *kind, icsoe_mail_state state,
+                                             time_t when, const char *error)
+{
+    char statev[16], timev[16], kindv[ICSOE_MAIL_KIND_MAX], errv[ICSOE_MAIL_ERROR_MAX + 1];
+    char *statevals[] = { statev, NULL }, *timevals[] = { timev, NULL };
+    char *kindvals[] = { kindv, NULL }, *errvals[] = { errv, NULL };
+    LDAPMod m_state = { LDAP_MOD_REPLACE, "icsoeMailState", { statevals } };
+    LDAPMod m_time = { LDAP_MOD_REPLACE, "icsoeMailTime", { timevals } };
+    LDAPMod m_kind = { LDAP_MOD_REPLACE, "icsoeMailKind", { kindvals } };
+    LDAPMod m_err = { LDAP_MOD_REPLACE, "icsoeMailError", { errvals } };
+    LDAPMod *mods[] = { &m_state, &m_time, &m_kind, &m_err, NULL };
+    int known = 0;
+    dir_call call;
+    icsoe_status st;
+    int rc;
+
+    for (size_t i = 0; kind != NULL && i < sizeof(mail_kinds) / sizeof(mail_kinds[0]); i++)
+        known |= strcmp(kind, mail_kinds[i]) == 0;
+    if (!dir_curp_shape_ok(curp) || (unsigned)state > ICSOE_MAIL_STATE_REFUSED ||
+        (state != ICSOE_MAIL_STATE_NONE && !known))
+        return ICSOE_ERR_INVALID_INPUT;
+    if (state == ICSOE_MAIL_STATE_NONE) {
+        /* replace with no values: removed, and no error if absent */
+        m_state.mod_values = m_time.mod_values = m_kind.mod_values = m_err.mod_values = NULL;
+    } else {
+        snprintf(statev, sizeof(statev), "%s", mail_state_names[state]);
+        dir_format_gentime(when, timev);
+        snprintf(kindv, sizeof(kindv), "%s", kind);
+        clean_error(error, errv, sizeof(errv));
+        if (state == ICSOE_MAIL_STATE_SENT)
+            m_err.mod_values = NULL;
+    }
+    dir_call_begin(d, &call);
+    st = capturist_modify(d, curp, mods, 0, &rc);
+    if (st == ICSOE_OK)
+        st = dir_map_rc(d, "record mail", rc);
+    if (st != ICSOE_OK)
+        icsoe_log(d->lg, ICSOE_LOG_WARNING,
+                  "icsoe_dir: delivery state '%s' of the %s mail to %s not recorded: %s",
+                  icsoe_mail_state_name(state), known ? kind : "?", curp, d->reason);
+    dir_call_end(d, &call, st);
+    return st;
+}
+
+icsoe_status icsoe_dir_capturist_set_email(icsoe_dir *d, const char *curp,
+                                           const char *email)
+{
+    char *vals[] = { (char *)email, NULL };
+    LDAPMod m_mail = { LDAP_MOD_REPLACE, "mail", { vals } };
+    LDAPMod *mods[] = { &m_mail, NULL };
+    dir_call call;
+    icsoe_status st;
+    int rc;
+
+    if (!dir_curp_shape_ok(curp) || email == NULL || !icsoe_email_valid(email))
+        return ICSOE_ERR_INVALID_INPUT;
+    dir_call_begin(d, &call);
+    st = capturist_modify(d, curp, mods, 0, &rc);
+    if (st == ICSOE_OK)
+        st = dir_map_rc(d, "set email", rc);
+    if (st == ICSOE_OK)
+        icsoe_log(d->lg, ICSOE_LOG_NOTICE, "icsoe_dir: capturist %s: email changed", curp);
     dir_call_end(d, &call, st);
     return st;
 }

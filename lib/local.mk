@@ -14,7 +14,7 @@ lib_libicsoe_la_SOURCES = \
 	lib/efirma.h lib/efirma.c \
 	lib/import.h lib/import.c lib/multipart.c \
 	lib/mail.h lib/mail.c lib/account.h lib/account.c \
-	lib/conf.h lib/conf.c \
+	lib/conf.h lib/conf.c lib/tz.h lib/tz.c \
 	lib/dir.h lib/dir_internal.h lib/ldapesc.c lib/dir_conn.c lib/dir_route.c lib/dir_entry.c \
 	lib/csn.c lib/csn.h \
 	lib/dir_capturist.c lib/dir_contractor.c lib/dir_auth.c lib/dir_token.c \

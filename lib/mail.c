@@ -197,8 +197,30 @@ static void base64_encode(const unsigned char *in, size_t n, char *out)
     out[o] = '\0';
 }
 
-/* UTF-8 text as RFC 2047 "B" encoded-words of whole characters (a word must
- * never split a character), each one a header token. */
+/* How many bytes of s (n left) go into the next encoded-word.  Readers
+ * join adjacent encoded-words without the space between them, but some
+ * show a word cut in two as two words ("Herná ndez"): so a word ends only
+ * after a space (encoded inside it), and only a single word longer than a
+ * whole chunk is cut, then between characters (a word must never split a
+ * UTF-8 sequence: continuation bytes are 10xxxxxx, valid UTF-8 has a
+ * character start within 3 bytes). */
+static size_t ew_chunk(const char *s, size_t n)
+{
+    size_t chunk;
+
+    if (n <= MAIL_EW_CHUNK)
+        return n;
+    for (chunk = MAIL_EW_CHUNK; chunk > 0; chunk--) {
+        if (s[chunk - 1] == ' ')
+            return chunk;
+    }
+    chunk = MAIL_EW_CHUNK;
+    while (chunk > 1 && ((unsigned char)s[chunk] & 0xC0) == 0x80)
+        chunk--;
+    return chunk;
+}
+
+/* UTF-8 text as RFC 2047 "B" encoded-words, each one a header token. */
 static void hdr_encoded_words(hdr *h, const char *s)
 {
     size_t n = strlen(s);
@@ -207,13 +229,9 @@ static void hdr_encoded_words(hdr *h, const char *s)
     while (i < n) {
         char word[16 + 4 * MAIL_EW_CHUNK];
         char b64[4 * MAIL_EW_CHUNK / 3 + 8];
-        size_t chunk = n - i < MAIL_EW_CHUNK ? n - i : MAIL_EW_CHUNK;
+        size_t chunk = ew_chunk(s + i, n - i);
         int len;
 
-        /* Back off to the start of a character (continuation bytes are
-         * 10xxxxxx); valid UTF-8 guarantees one within 3 bytes. */
-        while (i + chunk < n && ((unsigned char)s[i + chunk] & 0xC0) == 0x80)
-            chunk--;
         base64_encode((const unsigned char *)s + i, chunk, b64);
         len = snprintf(word, sizeof word, "=?UTF-8?B?%s?=", b64);
         hdr_token(h, word, (size_t)len);
@@ -573,81 +591,192 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *ud)
     return n;
 }
 
-/* The server's last error reply (4xx/5xx), kept to explain a refusal.
- * A later success clears it, except "221" (the reply to the QUIT libcurl
- * sends after the failure).  Only replies (CURLINFO_HEADER_IN) are looked
- * at: what we send may hold credentials. */
+/* What the server answered, to explain a refusal and to tell a refused
+ * address from an outage from our own misconfiguration.
+ *
+ * cmd is the verb of the last command we sent, read from what libcurl
+ * reports as sent (CURLINFO_HEADER_OUT): only the first word, and only
+ * when it is a known SMTP verb, so the lines of an AUTH exchange (which
+ * carry credentials) are never copied and leave cmd at "AUTH".  After a
+ * 354 the next reply answers the end of the data: cmd becomes ".".
+ * last is the last 4xx/5xx reply with the command it answered; a later
+ * success clears it, except "221" (the reply to the QUIT libcurl sends
+ * after a failure). */
 typedef struct reply {
+    char cmd[12];
     char last[MAIL_REPLY_MAX + 1];
+    char last_cmd[12];
 } reply;
 
-static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+static void note_command(reply *r, const char *data, size_t size)
 {
-    reply *r = ud;
+    static const char *const verbs[] = {
+        "EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "QUIT", "RSET", "NOOP", NULL
+    };
+
+    for (size_t i = 0; verbs[i] != NULL; i++) {
+        size_t n = strlen(verbs[i]);
+        if (size >= n && memcmp(data, verbs[i], n) == 0 &&
+            (size == n || data[n] == ' ' || data[n] == '\r' || data[n] == '\n')) {
+            memcpy(r->cmd, verbs[i], n + 1);
+            return;
+        }
+    }
+}
+
+static void note_reply(reply *r, const char *data, size_t size)
+{
     size_t o = 0;
 
-    (void)h;
-    if (type != CURLINFO_HEADER_IN)
-        return 0;
     while (size > 0 && (data[size - 1] == '\n' || data[size - 1] == '\r'))
         size--;
+    if (size >= 3 && memcmp(data, "354", 3) == 0)
+        snprintf(r->cmd, sizeof r->cmd, ".");
     if (size == 0 || (data[0] != '4' && data[0] != '5')) {
         if (size >= 3 && memcmp(data, "221", 3) != 0)
             r->last[0] = '\0';
-        return 0;
+        return;
     }
     for (size_t i = 0; i < size && o < MAIL_REPLY_MAX; i++) {
         unsigned char c = (unsigned char)data[i];
         r->last[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
     }
     r->last[o] = '\0';
+    memcpy(r->last_cmd, r->cmd, sizeof r->cmd);
+}
+
+static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+    reply *r = ud;
+
+    (void)h;
+    if (type == CURLINFO_HEADER_OUT)
+        note_command(r, data, size);
+    else if (type == CURLINFO_HEADER_IN)
+        note_reply(r, data, size);
     return 0;
 }
 
-/* conf->smtp_url with an EHLO name as its path when it has none: libcurl
- * takes the path as the EHLO argument. */
-static char *smtp_url_with_ehlo(const char *url)
+const char *icsoe_mail_fail_name(icsoe_mail_fail f)
+{
+    switch (f) {
+    case ICSOE_MAIL_OK: return "sent";
+    case ICSOE_MAIL_TEMPORARY: return "temporary";
+    case ICSOE_MAIL_REFUSED: return "refused";
+    case ICSOE_MAIL_CONFIG: return "configuration";
+    }
+    return "unknown";
+}
+
+/* A 5xx to RCPT is about the address, unless its enhanced status code
+ * says policy (5.7.x: "relaying denied", authentication required), which
+ * is our configuration.  552 to RCPT is a full mailbox: RFC 5321 lets a
+ * client treat it as temporary. */
+static icsoe_mail_fail classify_reply(const char *cmd, const char *reply)
+{
+    if (reply[0] == '4')
+        return ICSOE_MAIL_TEMPORARY;
+    if (strcmp(cmd, "RCPT") == 0) {
+        if (strncmp(reply, "552", 3) == 0)
+            return ICSOE_MAIL_TEMPORARY;
+        if (strlen(reply) >= 8 && strncmp(reply + 3, " 5.7.", 5) == 0)
+            return ICSOE_MAIL_CONFIG;
+        return ICSOE_MAIL_REFUSED;
+    }
+    /* EHLO, STARTTLS, AUTH (535), MAIL (sender refused), DATA, end of
+     * data (content refused): resending the same thing fails the same
+     * way until the configuration or the message changes. */
+    return ICSOE_MAIL_CONFIG;
+}
+
+icsoe_mail_fail icsoe_mail_classify(int curl_code, const char *cmd, const char *reply)
+{
+    if (curl_code == CURLE_OK)
+        return ICSOE_MAIL_OK;
+    if (reply != NULL && (reply[0] == '4' || reply[0] == '5'))
+        return classify_reply(cmd != NULL ? cmd : "", reply);
+    switch (curl_code) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_SSL_CONNECT_ERROR:       /* TLS handshake: wrong port or versions */
+    case CURLE_PEER_FAILED_VERIFICATION: /* whose CA? smtp_tls_cacertfile */
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_USE_SSL_FAILED:          /* STARTTLS required, not offered */
+    case CURLE_LOGIN_DENIED:            /* smtp_user set, no usable AUTH */
+    case CURLE_NOT_BUILT_IN:
+        return ICSOE_MAIL_CONFIG;
+    default:
+        /* down, unreachable, timed out, connection dropped: try later */
+        return ICSOE_MAIL_TEMPORARY;
+    }
+}
+
+/* The URL libcurl connects to, with the EHLO name as its path (libcurl
+ * takes the path as the EHLO argument): smtp_helo when set (replacing any
+ * path), else the URL's own path, else this host's name. */
+static char *smtp_url_with_ehlo(const char *url, const char *helo)
 {
     const char *scheme_end = strstr(url, "://");
     const char *path;
     char host[256];
-    size_t n;
+    size_t n, base;
     char *out;
 
     if (scheme_end == NULL)
         return strdup(url);
     path = strchr(scheme_end + 3, '/');
-    if (path != NULL && path[1] != '\0')
-        return strdup(url);
-    if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
-        snprintf(host, sizeof host, "localhost");
-    host[sizeof host - 1] = '\0';
-    for (char *p = host; *p != '\0'; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-              (*p >= '0' && *p <= '9') || *p == '-' || *p == '.')) {
+    base = path != NULL ? (size_t)(path - url) : strlen(url);
+    if (helo != NULL && helo[0] != '\0') {
+        snprintf(host, sizeof host, "%s", helo);
+    } else {
+        if (path != NULL && path[1] != '\0')
+            return strdup(url);
+        if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
             snprintf(host, sizeof host, "localhost");
-            break;
+        host[sizeof host - 1] = '\0';
+        for (char *p = host; *p != '\0'; p++) {
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '-' || *p == '.')) {
+                snprintf(host, sizeof host, "localhost");
+                break;
+            }
         }
     }
-    n = (path != NULL ? (size_t)(path - url) : strlen(url)) + 1 + strlen(host) + 1;
+    n = base + 1 + strlen(host) + 1;
     out = malloc(n);
     if (out != NULL)
-        snprintf(out, n, "%.*s/%s",
-                 (int)(path != NULL ? (size_t)(path - url) : strlen(url)), url, host);
+        snprintf(out, n, "%.*s/%s", (int)base, url, host);
     return out;
 }
 
+static const char *fail_advice(icsoe_mail_fail f)
+{
+    switch (f) {
+    case ICSOE_MAIL_REFUSED:
+        return "the server refused the recipient address permanently";
+    case ICSOE_MAIL_CONFIG:
+        return "check the mail settings (smtp_url, smtp_user, smtp_pass_file, "
+               "smtp_tls_cacertfile, mail_from)";
+    default:
+        return "temporary failure, a later resend may work";
+    }
+}
+
 static void send_error(const char *url, CURLcode rc, const char *errbuf,
-                       const reply *r, char *err, size_t errlen)
+                       const reply *r, icsoe_mail_fail f, char *err, size_t errlen)
 {
     /* A URL with user info could carry a password: name it only without. */
     const char *where = strchr(url, '@') == NULL ? url : "SMTP server";
     const char *what = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
 
     if (r->last[0] == '4' || r->last[0] == '5')
-        icsoe_set_err(err, errlen, "%s: %s (server replied \"%s\")", where, what, r->last);
+        icsoe_set_err(err, errlen, "%s: %s (server replied \"%s\" to %s): %s", where, what,
+                      r->last, r->last_cmd[0] == '.' ? "the message" : r->last_cmd,
+                      fail_advice(f));
     else
-        icsoe_set_err(err, errlen, "%s: %s", where, what);
+        icsoe_set_err(err, errlen, "%s: %s: %s", where, what, fail_advice(f));
 }
 
 static icsoe_status curl_setup(CURL *h, const icsoe_conf *conf, const char *url,
@@ -679,6 +808,11 @@ static icsoe_status curl_setup(CURL *h, const icsoe_conf *conf, const char *url,
     SET(CURLOPT_CONNECTTIMEOUT, timeout);
     SET(CURLOPT_TIMEOUT, timeout);
     SET(CURLOPT_USE_SSL, use_ssl);
+    /* A relay with a certificate from a private CA: trust that CA for
+     * SMTP only (tls_cacertfile is the directory's).  Verification itself
+     * is never turned off. */
+    if (conf->smtp_tls_cacertfile != NULL && conf->smtp_tls_cacertfile[0] != '\0')
+        SET(CURLOPT_CAINFO, conf->smtp_tls_cacertfile);
     SET(CURLOPT_MAIL_FROM, mailfrom);
     SET(CURLOPT_MAIL_RCPT, rcpt);
     SET(CURLOPT_UPLOAD, 1L);
@@ -697,12 +831,12 @@ static icsoe_status curl_setup(CURL *h, const icsoe_conf *conf, const char *url,
 }
 
 icsoe_status icsoe_mail_send(const icsoe_conf *conf, const icsoe_mail *m,
-                             char *err, size_t errlen)
+                             icsoe_mail_fail *fail, char *err, size_t errlen)
 {
     char errbuf[CURL_ERROR_SIZE];
     char rcptaddr[ICSOE_EMAIL_MAX + 3];
     struct curl_slist *rcpt = NULL;
-    reply r = { { 0 } };
+    reply r = { { 0 }, { 0 }, { 0 } };
     mbuf b = { 0 };
     sender from;
     upload u;
@@ -710,18 +844,24 @@ icsoe_status icsoe_mail_send(const icsoe_conf *conf, const icsoe_mail *m,
     CURL *h = NULL;
     CURLcode rc;
     icsoe_status st;
+    icsoe_mail_fail f = ICSOE_MAIL_CONFIG;
 
     errbuf[0] = '\0';
     st = build(conf, m, time(NULL), &from, &b, err, errlen);
-    if (st != ICSOE_OK)
+    if (st != ICSOE_OK) {
+        if (st == ICSOE_ERR_INVALID_INPUT && m != NULL && m->to_addr != NULL &&
+            !icsoe_email_valid(m->to_addr))
+            f = ICSOE_MAIL_REFUSED;
         goto done;
+    }
     if (conf->smtp_url == NULL || conf->smtp_url[0] == '\0') {
         icsoe_set_err(err, errlen, "smtp_url is not set");
         st = ICSOE_ERR_UNAVAILABLE;
         goto done;
     }
     st = ICSOE_ERR_INTERNAL;
-    url = smtp_url_with_ehlo(conf->smtp_url);
+    f = ICSOE_MAIL_TEMPORARY;
+    url = smtp_url_with_ehlo(conf->smtp_url, conf->smtp_helo);
     snprintf(rcptaddr, sizeof rcptaddr, "<%s>", m->to_addr);
     rcpt = curl_slist_append(NULL, rcptaddr);
     h = curl_easy_init();
@@ -733,17 +873,21 @@ icsoe_status icsoe_mail_send(const icsoe_conf *conf, const icsoe_mail *m,
     u.left = b.n;
     if (curl_setup(h, conf, url, &from, rcpt, &u, &r, errbuf) != ICSOE_OK) {
         icsoe_set_err(err, errlen, "libcurl refused an option (built without SMTP?)");
+        f = ICSOE_MAIL_CONFIG;
         goto done;
     }
     rc = curl_easy_perform(h);
+    f = icsoe_mail_classify((int)rc, r.last_cmd, r.last);
     if (rc != CURLE_OK) {
-        send_error(conf->smtp_url, rc, errbuf, &r, err, errlen);
+        send_error(conf->smtp_url, rc, errbuf, &r, f, err, errlen);
         st = ICSOE_ERR_UNAVAILABLE;
         goto done;
     }
     st = ICSOE_OK;
 
 done:
+    if (fail != NULL)
+        *fail = st == ICSOE_OK ? ICSOE_MAIL_OK : f;
     if (h != NULL)
         curl_easy_cleanup(h);
     curl_slist_free_all(rcpt);
@@ -907,12 +1051,14 @@ static char *render_html(const icsoe_conf *conf, const char *name,
 icsoe_status icsoe_mail_send_template(const icsoe_conf *conf, const char *name,
                                       const icsoe_tvar *vars, size_t nvars,
                                       const char *to_addr, const char *to_name,
-                                      char *err, size_t errlen)
+                                      icsoe_mail_fail *fail, char *err, size_t errlen)
 {
     char *subject = NULL, *text = NULL, *html = NULL;
     icsoe_status st = ICSOE_ERR_INTERNAL;
     icsoe_mail m = { 0 };
 
+    if (fail != NULL)
+        *fail = ICSOE_MAIL_CONFIG; /* a template that does not render */
     if (conf == NULL || !template_name_ok(name)) {
         icsoe_set_err(err, errlen, "bad mail template name");
         return ICSOE_ERR_INVALID_INPUT;
@@ -927,7 +1073,7 @@ icsoe_status icsoe_mail_send_template(const icsoe_conf *conf, const char *name,
     m.subject = subject;
     m.text = text;
     m.html = html;
-    st = icsoe_mail_send(conf, &m, err, errlen);
+    st = icsoe_mail_send(conf, &m, fail, err, errlen);
 
 done:
     /* Rendered mails hold one-time links. */

@@ -55,15 +55,42 @@ typedef struct icsoe_mail {
 char *icsoe_mail_build(const icsoe_conf *conf, const icsoe_mail *m, time_t now,
                        char *err, size_t errlen);
 
+/* Why a send failed, for the operator and the delivery state:
+ *   TEMPORARY  4xx, connection refused or dropped, timeout: a resend may
+ *              work as it is;
+ *   REFUSED    the server refused the recipient permanently (5xx to RCPT
+ *              TO, other than 552 and 5.7.x): the address must be corrected;
+ *   CONFIG     our side: AUTH refused (535), certificate not trusted,
+ *              STARTTLS required but not offered, sender or message
+ *              refused, a template that does not render. */
+typedef enum icsoe_mail_fail {
+    ICSOE_MAIL_OK = 0,
+    ICSOE_MAIL_TEMPORARY,
+    ICSOE_MAIL_REFUSED,
+    ICSOE_MAIL_CONFIG
+} icsoe_mail_fail;
+
+/* "sent", "temporary", "refused", "configuration". */
+const char *icsoe_mail_fail_name(icsoe_mail_fail f);
+
+/* The classification itself (exposed for unit tests): curl_code is the
+ * CURLcode of the transfer, cmd the SMTP verb the failing reply answered
+ * ("RCPT", "AUTH", "." for the end of the data...), reply that reply
+ * ("550 5.1.1 ...") or "" when the server gave none. */
+icsoe_mail_fail icsoe_mail_classify(int curl_code, const char *cmd, const char *reply);
+
 /* Send through conf->smtp_url; ICSOE_ERR_UNAVAILABLE when the server is down
- * or refuses (err says what it answered), within conf->smtp_timeout.
- * ICSOE_ERR_INVALID_INPUT (nothing sent) when icsoe_mail_build refuses.
- * The EHLO name is the URL's path when it has one, else this host's name.
+ * or refuses (err says what it answered and *fail why), within
+ * conf->smtp_timeout.  ICSOE_ERR_INVALID_INPUT (nothing sent) when
+ * icsoe_mail_build refuses.  fail may be NULL.
+ * The EHLO name is conf->smtp_helo, else the URL's path when it has one,
+ * else this host's name.  The server certificate is verified against
+ * conf->smtp_tls_cacertfile when set, else the system store.
  * smtp_starttls: try -> STARTTLS when offered, required -> TLS or fail;
  * smtps:// is always TLS.  Thread-safe (CURLOPT_NOSIGNAL) once
  * icsoe_mail_global_init has run. */
 icsoe_status icsoe_mail_send(const icsoe_conf *conf, const icsoe_mail *m,
-                             char *err, size_t errlen);
+                             icsoe_mail_fail *fail, char *err, size_t errlen);
 
 /* Templated mails.  name is "activation", "reset", "password_set" or
  * "linked" (also gets contractor_rfc and contractor_name); the
@@ -76,6 +103,6 @@ icsoe_status icsoe_mail_send(const icsoe_conf *conf, const icsoe_mail *m,
 icsoe_status icsoe_mail_send_template(const icsoe_conf *conf, const char *name,
                                       const icsoe_tvar *vars, size_t nvars,
                                       const char *to_addr, const char *to_name,
-                                      char *err, size_t errlen);
+                                      icsoe_mail_fail *fail, char *err, size_t errlen);
 
 #endif

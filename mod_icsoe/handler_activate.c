@@ -173,11 +173,11 @@ static int handle_get(request_rec *r)
 
 /* The "contraseña registrada" mail: its failure is logged, never shown as
  * a failure of the password, which is already stored. */
-static void notify(request_rec *r, const icsoe_capturist *c)
+static void notify(request_rec *r, icsoe_dir *d, const icsoe_capturist *c)
 {
-    char err[256] = "";
-    icsoe_status st = icsoe_account_notify_password_set(icsoe_srv(r)->conf,
-                                                        c, err, sizeof(err));
+    char err[512] = "";
+    icsoe_status st = icsoe_account_notify_password_set(d, icsoe_srv(r)->conf,
+                                                        c, NULL, err, sizeof(err));
 
     if (st != ICSOE_OK)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, ICSOE_LOGNO(1202)
@@ -202,7 +202,7 @@ static int consume(request_rec *r, const icsoe_session *s, token_owner *o,
         icsoe_audit(r, "activation-ok", o->c.curp,
                     icsoe_token_purpose_name((icsoe_token_purpose)o->c.token_purpose));
         rv = icsoe_render_page(r, HTTP_OK, "activate_done", NULL, 0);
-        notify(r, was.curp[0] != '\0' ? &was : &o->c);
+        notify(r, d, was.curp[0] != '\0' ? &was : &o->c);
     } else if (st == ICSOE_ERR_POLICY) {
         icsoe_audit(r, "activation-failed", o->c.curp, "directory-policy");
         rv = show_form(r, s, o, errors_html(r, &conf->pwpolicy, 0, MSG_DIR_POLICY));

@@ -405,7 +405,7 @@ static icsoe_status create_new(request_rec *r, icsoe_dir *d, const icsoe_contrac
     if (st != ICSOE_OK)
         return st;
     st = icsoe_account_issue_link(d, icsoe_srv(r)->conf, &c, ICSOE_TOKEN_ACTIVATION, 1,
-                                  NULL, 0, err, sizeof(err));
+                                  NULL, 0, NULL, err, sizeof(err));
     audit(r, id, "capturist-added", curp, st == ICSOE_OK ? "mail=sent" : "mail=failed");
     if (st != ICSOE_OK)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ICSOE_LOGNO(1662)
@@ -553,7 +553,7 @@ static int do_resend(request_rec *r, const icsoe_contractor_id *id,
     }
     /* Storing the new token voids the old one: the older link dies. */
     st = icsoe_account_issue_link(d, icsoe_srv(r)->conf, c, ICSOE_TOKEN_ACTIVATION, 1,
-                                  NULL, 0, err, sizeof(err));
+                                  NULL, 0, NULL, err, sizeof(err));
     audit(r, id, "capturist-resend", c->curp, st == ICSOE_OK ? "mail=sent" : "mail=failed");
     if (st == ICSOE_OK) {
         ps->message = apr_psprintf(r->pool, "Se envió una nueva liga a %s. La liga "

@@ -87,14 +87,18 @@ typedef struct pending_mail {
     icsoe_capturist c;
 } pending_mail;
 
+/* The rate limit counts delivered mails only: the claim is taken before
+ * sending (so two concurrent requests cannot both send) and given back
+ * when the mail did not go, so the capturist's retry is not dropped. */
 static outcome claim_and_send(pending_mail *pm)
 {
     const icsoe_conf *conf = icsoe_srv(pm->r)->conf;
-    char err[256] = "";
+    char err[512] = "";
+    time_t now = time(NULL), previous = 0;
     icsoe_status st;
 
-    st = icsoe_dir_capturist_claim_recover(pm->d, pm->c.curp, time(NULL),
-                                           conf->recover_interval);
+    st = icsoe_dir_capturist_claim_recover(pm->d, pm->c.curp, now,
+                                           conf->recover_interval, &previous);
     if (st == ICSOE_ERR_EXISTS)
         return OUT_RATE_LIMITED;
     if (st != ICSOE_OK) {
@@ -104,12 +108,19 @@ static outcome claim_and_send(pending_mail *pm)
         return st == ICSOE_ERR_UNAVAILABLE ? OUT_UNAVAILABLE : OUT_ERROR;
     }
     st = icsoe_account_issue_link(pm->d, conf, &pm->c, ICSOE_TOKEN_RESET, 1,
-                                  NULL, 0, err, sizeof(err));
+                                  NULL, 0, NULL, err, sizeof(err));
     if (st != ICSOE_OK) {
+        icsoe_status un = icsoe_dir_capturist_unclaim_recover(pm->d, pm->c.curp, now,
+                                                              previous);
         /* The page already said the same words; the sysadmin sees why. */
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, pm->r, ICSOE_LOGNO(1301)
                       "icsoe recover: reset link for %s not sent: %s: %s",
                       pm->c.curp, icsoe_status_name(st), err);
+        if (un != ICSOE_OK)
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, pm->r, ICSOE_LOGNO(1400)
+                          "icsoe recover: the unsent recovery of %s still counts "
+                          "against its rate limit: %s: %s", pm->c.curp,
+                          icsoe_status_name(un), icsoe_dir_reason(pm->d));
         return OUT_MAIL_FAILED;
     }
     return OUT_SENT;

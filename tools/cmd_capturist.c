@@ -1,4 +1,4 @@
-/* icsoectl capturist add|resend|grant|revoke|lock|unlock|remove|show|list
+/* icsoectl capturist add|resend|set|grant|revoke|lock|unlock|remove|show|list
  * (import lives in cmd_import.c).  Tokens and their hashes are never
  * printed: show gives only the purpose and expiry of a pending link. */
 #include <stdio.h>
@@ -75,7 +75,8 @@ static void print_done(ctl *c, const char *curp, const char *rfc,
 
 /* Issue an activation link for cap: mailed when send, else printed (the
  * operator asked for it with --no-mail).  done says what happened before
- * ("added", "new activation link"); the link buffer is wiped. */
+ * ("added", "new activation link"); the link buffer is wiped.  A mail that
+ * did not go is explained by its cause (ctl_mail_failed). */
 static int issue_activation(ctl *c, const icsoe_capturist *cap, int send,
                             const char *done, int created)
 {
@@ -84,6 +85,7 @@ static int issue_activation(ctl *c, const icsoe_capturist *cap, int send,
     size_t linklen = (c->conf->activation_url != NULL
                       ? strlen(c->conf->activation_url) : 0) + ICSOE_TOKEN_LEN + 64;
     char *link = calloc(1, linklen);
+    icsoe_mail_fail fail = ICSOE_MAIL_OK;
     icsoe_status st;
     int rc = CTL_EXIT_OK;
 
@@ -92,17 +94,15 @@ static int issue_activation(ctl *c, const icsoe_capturist *cap, int send,
         return CTL_EXIT_INTERNAL;
     }
     st = icsoe_account_issue_link(c->dir, c->conf, cap, ICSOE_TOKEN_ACTIVATION,
-                                  send, link, linklen, err, sizeof(err));
+                                  send, link, linklen, &fail, err, sizeof(err));
     ctl_format_time(time(NULL) + c->conf->token_lifetime, until, sizeof(until));
-    if (st != ICSOE_OK) {
-        if (created)
-            ctl_err("account created but the activation email could not be sent: "
-                    "%s; run 'icsoectl capturist resend %s'",
-                    err[0] != '\0' ? err : icsoe_status_name(st), cap->curp);
-        else
-            ctl_err("the activation email could not be sent: %s",
-                    err[0] != '\0' ? err : icsoe_status_name(st));
+    if (st != ICSOE_OK && st != ICSOE_ERR_UNAVAILABLE) {
+        ctl_err("%s%s", created ? "account created but no activation link was issued: " : "",
+                err[0] != '\0' ? err : icsoe_status_name(st));
         rc = ctl_exit_for(st);
+    } else if (st != ICSOE_OK) {
+        rc = ctl_mail_failed(cap->curp, cap->email, fail,
+                             err[0] != '\0' ? err : icsoe_status_name(st));
     }
     if (c->json) {
         ctl_json j;
@@ -118,6 +118,8 @@ static int issue_activation(ctl *c, const icsoe_capturist *cap, int send,
                 ctl_json_kv_string(&j, "link", link);
         } else {
             ctl_json_kv_string(&j, "error", err[0] != '\0' ? err : icsoe_status_name(st));
+            if (st == ICSOE_ERR_UNAVAILABLE)
+                ctl_json_kv_string(&j, "mail_failure", icsoe_mail_fail_name(fail));
         }
         ctl_json_end_object(&j);
         ctl_json_finish(&j);
@@ -128,7 +130,8 @@ static int issue_activation(ctl *c, const icsoe_capturist *cap, int send,
         printf("capturist %s: %s; activation link (valid until %s, not mailed):\n%s\n",
                cap->curp, done, until, link);
     } else if (created) {
-        printf("capturist %s: %s, status pending\n", cap->curp, done);
+        printf("capturist %s: %s, status pending, activation email NOT sent\n",
+               cap->curp, done);
     }
     icsoe_wipe(link, linklen);
     free(link);
@@ -303,16 +306,105 @@ out:
 
 /* ---- resend ---- */
 
+/* What "resend --unsent" does for one account: a new activation link for
+ * a pending account whose last mail did not go, the "contraseña
+ * registrada" notice again for an active one whose notice did not go.
+ * Refused addresses are skipped with the way to correct them (resending
+ * to them fails the same way); reset links are the capturist's to ask for
+ * again. */
+typedef struct unsent_totals {
+    size_t sent, failed, refused, skipped;
+    int rc;
+} unsent_totals;
+
+static int worse(int a, int b)
+{
+    /* internal > configuration > unavailable > conflict > input > ok */
+    static const int rank[] = { 0, 2, 3, 4, 5, 6 };
+    if (a < 0 || a > 5 || b < 0 || b > 5)
+        return CTL_EXIT_INTERNAL;
+    return rank[a] >= rank[b] ? a : b;
+}
+
+static void resend_one(ctl *c, const icsoe_capturist *cap, unsent_totals *t)
+{
+    const icsoe_delivery *dl = &cap->delivery;
+    char err[1024] = "";
+    icsoe_mail_fail fail = ICSOE_MAIL_OK;
+    icsoe_status st;
+    int rc;
+
+    if (dl->state == ICSOE_MAIL_STATE_REFUSED) {
+        ctl_err("capturist %s: the mail server refused %s for good: correct it with "
+                "'icsoectl capturist set %s --email NEW_ADDRESS'", cap->curp,
+                cap->email != NULL ? cap->email : "its address", cap->curp);
+        t->refused++;
+        t->rc = worse(t->rc, CTL_EXIT_INPUT);
+        return;
+    }
+    if (dl->state != ICSOE_MAIL_STATE_UNSENT)
+        return;
+    if (cap->status == ICSOE_CAPTURIST_PENDING) {
+        rc = issue_activation(c, cap, 1, "new activation link (the old one no longer works)", 0);
+    } else if (cap->status == ICSOE_CAPTURIST_ACTIVE && strcmp(dl->kind, "password_set") == 0) {
+        st = icsoe_account_notify_password_set(c->dir, c->conf, cap, &fail, err, sizeof(err));
+        if (st == ICSOE_OK) {
+            rc = CTL_EXIT_OK;
+            if (!c->json)
+                printf("capturist %s: password notice sent to %s\n", cap->curp, cap->email);
+        } else {
+            rc = st == ICSOE_ERR_UNAVAILABLE
+                 ? ctl_mail_failed(cap->curp, cap->email, fail, err) : ctl_exit_for(st);
+        }
+    } else {
+        t->skipped++; /* a reset link, or a locked account: nothing to resend */
+        return;
+    }
+    if (rc == CTL_EXIT_OK)
+        t->sent++;
+    else
+        t->failed++;
+    t->rc = worse(t->rc, rc);
+    /* a configuration error fails every other mail the same way */
+}
+
+static int resend_unsent(ctl *c)
+{
+    icsoe_capturist *v = NULL;
+    unsent_totals t;
+    size_t n = 0;
+    icsoe_status st;
+    int rc = ctl_open_dir(c);
+
+    memset(&t, 0, sizeof(t));
+    if (rc == CTL_EXIT_OK)
+        rc = ctl_need_link_conf(c, 1);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    st = icsoe_dir_capturist_list(c->dir, NULL, -1, &v, &n);
+    if (st != ICSOE_OK)
+        return ctl_dir_fail(c, st, "cannot list capturists");
+    for (size_t i = 0; i < n && t.rc != CTL_EXIT_CONFIG && t.rc != CTL_EXIT_INTERNAL; i++)
+        resend_one(c, &v[i], &t);
+    icsoe_capturist_list_free(v, n);
+    if (!c->json)
+        printf("resend --unsent: %zu sent, %zu failed, %zu refused address%s%s\n",
+               t.sent, t.failed, t.refused, t.refused == 1 ? "" : "es",
+               t.rc == CTL_EXIT_CONFIG ? " (stopped: mail configuration error)" : "");
+    return t.rc;
+}
+
 int ctl_capturist_resend(ctl *c, int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "no-mail", no_argument, NULL, 'M' },
+        { "unsent", no_argument, NULL, 'U' },
         CTL_COMMON_LONGOPTS,
         { NULL, 0, NULL, 0 }
     };
     char curp[ICSOE_CURP_LEN + 1];
     icsoe_capturist cap;
-    int no_mail = 0;
+    int no_mail = 0, unsent = 0;
     int opt;
     int rc;
 
@@ -324,9 +416,16 @@ int ctl_capturist_resend(ctl *c, int argc, char **argv)
             return CTL_EXIT_INPUT;
         if (opt == 'M')
             no_mail = 1;
+        else if (opt == 'U')
+            unsent = 1;
+    }
+    if (unsent) {
+        if (no_mail || argc != optind)
+            return ctl_usage_error("--unsent takes no CURP and no --no-mail");
+        return resend_unsent(c);
     }
     if (argc - optind != 1)
-        return ctl_usage_error("expected exactly one CURP");
+        return ctl_usage_error("expected exactly one CURP (or --unsent)");
     rc = ctl_arg_curp(argv[optind], curp);
     if (rc == CTL_EXIT_OK)
         rc = ctl_open_dir(c);
@@ -347,6 +446,83 @@ int ctl_capturist_resend(ctl *c, int argc, char **argv)
     }
     rc = issue_activation(c, &cap, !no_mail, "new activation link (the old one "
                           "no longer works)", 0);
+
+out:
+    icsoe_capturist_clear(&cap);
+    return rc;
+}
+
+/* ---- set ---- */
+
+/* A new email address.  A pending account's link went to the old address
+ * (refused, mistyped, someone else's): a new link is issued at once, which
+ * voids the old one, and mailed to the new address (printed with
+ * --no-mail).  An active account just gets the address for its next
+ * recovery. */
+int ctl_capturist_set(ctl *c, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "email", required_argument, NULL, 'e' },
+        { "no-mail", no_argument, NULL, 'M' },
+        CTL_COMMON_LONGOPTS,
+        { NULL, 0, NULL, 0 }
+    };
+    char curp[ICSOE_CURP_LEN + 1];
+    char why[512];
+    const char *email = NULL;
+    icsoe_capturist cap;
+    icsoe_status st;
+    int no_mail = 0;
+    int opt, rc;
+
+    memset(&cap, 0, sizeof(cap));
+    while ((opt = ctl_getopt(c, argc, argv, CTL_SHORT, longopts)) != CTL_OPT_END) {
+        if (opt == CTL_OPT_HELP)
+            return CTL_EXIT_OK;
+        if (opt == CTL_OPT_ERROR)
+            return CTL_EXIT_INPUT;
+        if (opt == 'e')
+            email = optarg;
+        else if (opt == 'M')
+            no_mail = 1;
+    }
+    if (argc - optind != 1)
+        return ctl_usage_error("expected exactly one CURP");
+    if (email == NULL)
+        return ctl_usage_error("nothing to set (--email EMAIL)");
+    rc = ctl_arg_curp(argv[optind], curp);
+    if (rc != CTL_EXIT_OK)
+        return rc;
+    if (ctl_check_email(email, why, sizeof(why)) != 0) {
+        ctl_err("%s", why);
+        return CTL_EXIT_INPUT;
+    }
+    rc = ctl_open_dir(c);
+    if (rc == CTL_EXIT_OK)
+        rc = get_capturist(c, curp, &cap);
+    if (rc == CTL_EXIT_OK && cap.status == ICSOE_CAPTURIST_PENDING)
+        rc = ctl_need_link_conf(c, !no_mail); /* checked before anything changes */
+    if (rc != CTL_EXIT_OK)
+        goto out;
+    st = icsoe_dir_capturist_set_email(c->dir, curp, email);
+    if (st != ICSOE_OK) {
+        snprintf(why, sizeof(why), "cannot change the email of capturist %s", curp);
+        rc = st == ICSOE_ERR_NOT_FOUND ? not_found_capturist(curp) : ctl_dir_fail(c, st, why);
+        goto out;
+    }
+    free(cap.email);
+    cap.email = strdup(email);
+    if (cap.email == NULL) {
+        ctl_err("out of memory");
+        rc = CTL_EXIT_INTERNAL;
+        goto out;
+    }
+    if (cap.status == ICSOE_CAPTURIST_PENDING) {
+        rc = issue_activation(c, &cap, !no_mail, "email changed; new activation link "
+                              "(the old one no longer works)", 0);
+    } else {
+        print_done(c, curp, NULL, "email changed", icsoe_capturist_status_name(cap.status));
+    }
 
 out:
     icsoe_capturist_clear(&cap);
@@ -506,6 +682,44 @@ static void json_capturist(ctl_json *j, const icsoe_capturist *cap)
     ctl_json_kv_int(j, "epoch", cap->epoch);
     ctl_format_time(cap->last_recover, t, sizeof(t));
     ctl_json_kv_string(j, "last_recover", cap->last_recover != 0 ? t : NULL);
+    ctl_json_key(j, "mail");
+    if (cap->delivery.state != ICSOE_MAIL_STATE_NONE) {
+        ctl_json_begin_object(j);
+        ctl_json_kv_string(j, "state", icsoe_mail_state_name(cap->delivery.state));
+        ctl_json_kv_string(j, "kind", cap->delivery.kind[0] != '\0' ? cap->delivery.kind : NULL);
+        ctl_format_time(cap->delivery.when, t, sizeof(t));
+        ctl_json_kv_string(j, "time", cap->delivery.when != 0 ? t : NULL);
+        ctl_json_kv_string(j, "error", cap->delivery.error);
+        ctl_json_end_object(j);
+    } else {
+        ctl_json_null(j);
+    }
+}
+
+/* "sent 2026-11-25T18:30:00Z (activation)", "NOT SENT ... : why; ..." */
+static void describe_mail(const icsoe_capturist *cap, char *out, size_t outlen)
+{
+    const icsoe_delivery *dl = &cap->delivery;
+    char when[32];
+
+    ctl_format_time(dl->when, when, sizeof(when));
+    switch (dl->state) {
+    case ICSOE_MAIL_STATE_SENT:
+        snprintf(out, outlen, "sent %s (%s)", when, dl->kind);
+        break;
+    case ICSOE_MAIL_STATE_UNSENT:
+        snprintf(out, outlen, "NOT SENT %s (%s): %s; 'icsoectl capturist resend --unsent' "
+                 "sends it", when, dl->kind, dl->error != NULL ? dl->error : "?");
+        break;
+    case ICSOE_MAIL_STATE_REFUSED:
+        snprintf(out, outlen, "ADDRESS REFUSED %s (%s): %s; correct it with 'icsoectl "
+                 "capturist set %s --email NEW_ADDRESS'", when, dl->kind,
+                 dl->error != NULL ? dl->error : "?", cap->curp);
+        break;
+    default:
+        snprintf(out, outlen, "none recorded");
+        break;
+    }
 }
 
 static int show_human(ctl *c, const icsoe_capturist *cap)
@@ -515,6 +729,7 @@ static int show_human(ctl *c, const icsoe_capturist *cap)
     char token[96] = "none";
     char recover[32];
     char epoch[32];
+    char mail[1024];
     ctl_table *t = ctl_table_new(2, NULL);
     int ok = t != NULL;
 
@@ -528,6 +743,7 @@ static int show_human(ctl *c, const icsoe_capturist *cap)
     }
     ctl_format_time(cap->last_recover, recover, sizeof(recover));
     snprintf(epoch, sizeof(epoch), "%lld", cap->epoch);
+    describe_mail(cap, mail, sizeof(mail));
     {
         const char *rows[][2] = {
             { "curp:", cap->curp },
@@ -535,6 +751,7 @@ static int show_human(ctl *c, const icsoe_capturist *cap)
             { "email:", cap->email },
             { "status:", icsoe_capturist_status_name(cap->status) },
             { "token:", token },
+            { "mail:", mail },
             { "ppolicy lock:", cap->pp_locked ? "yes" : "no" },
             { "epoch:", epoch },
             { "last recovery:", recover },
@@ -600,15 +817,15 @@ int ctl_capturist_show(ctl *c, int argc, char **argv)
 static int list_human(const icsoe_capturist *v, size_t n)
 {
     static const char *const headers[] = {
-        "CURP", "STATUS", "NAME", "EMAIL", "CONTRACTORS"
+        "CURP", "STATUS", "NAME", "EMAIL", "CONTRACTORS", "MAIL"
     };
-    ctl_table *t = ctl_table_new(5, headers);
+    ctl_table *t = ctl_table_new(6, headers);
     int ok = t != NULL;
 
     for (size_t i = 0; ok && i < n; i++) {
         char rfcs[1024] = "";
         size_t off = 0;
-        const char *cells[5];
+        const char *cells[6];
 
         for (size_t k = 0; k < v[i].ncontractors && off < sizeof(rfcs); k++) {
             int w = snprintf(rfcs + off, sizeof(rfcs) - off, "%s%s",
@@ -622,6 +839,9 @@ static int list_human(const icsoe_capturist *v, size_t n)
         cells[2] = v[i].name;
         cells[3] = v[i].email;
         cells[4] = rfcs[0] != '\0' ? rfcs : NULL;
+        /* "-" when nothing is recorded; "unsent"/"refused" need action */
+        cells[5] = v[i].delivery.state != ICSOE_MAIL_STATE_NONE
+                   ? icsoe_mail_state_name(v[i].delivery.state) : NULL;
         ok = ctl_table_add(t, cells) == 0;
     }
     if (!ok) {

@@ -9,11 +9,19 @@
  * "FILE:LINE: reason" and skipped.  The good ones then create the missing
  * capturists (pending, one activation email each) and grant the missing
  * contractors to existing ones (no email).  Running the same file again
- * changes nothing and sends nothing.
+ * changes nothing and sends nothing, except the activation mails that
+ * were never delivered (a pending account whose last mail is recorded as
+ * unsent gets a new link): so re-running the import once the relay is
+ * back finishes the job.  An address the server refused is only reported
+ * (correct it with "capturist set --email").  A mail configuration error
+ * (AUTH refused, untrusted certificate...) stops the import: every other
+ * mail would fail the same way.
  *
- * Exit: 0 all rows imported, 1 some rows were bad (the good ones were
- * still imported), 3 the directory or the mail server failed (accounts
- * whose email failed stay pending: "capturist resend" them). */
+ * Exit: 0 all rows imported and mailed, 1 some rows were bad or an address
+ * was refused (the good ones were still imported), 3 the directory or the
+ * mail server was unavailable, 4 mail configuration error (accounts whose
+ * email failed stay pending and are recorded as unsent: "capturist resend
+ * --unsent" or a re-run sends them). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,8 +70,11 @@ typedef struct importer {
     size_t nlinks, caplinks;
     size_t total;       /* data rows read (bad ones included) */
     size_t bad;
-    size_t created, granted, mails, mail_failures;
     char sep;           /* ',' or ';' (from the header) */
+    size_t created, granted, mails, mail_failures, resent;
+    size_t refused;     /* addresses the mail server refused for good */
+    int mail_temporary; /* a mail failed for a reason a resend may fix */
+    int mail_config;    /* a mail failed on our configuration: stopped */
     int unavailable;    /* the directory failed: processing stopped */
     int oom;
 } importer;
@@ -371,15 +382,58 @@ static void keep_link(importer *im, const char *curp, const char *link)
     im->nlinks++;
 }
 
+/* Issue an activation link for cap (mailed unless --no-mail, then kept
+ * for the output) and count what happened to the mail. */
+static void send_link(importer *im, const icsoe_capturist *cap, size_t line, int again)
+{
+    char err[1024] = "";
+    size_t linklen = strlen(im->c->conf->activation_url != NULL
+                            ? im->c->conf->activation_url : "") + ICSOE_TOKEN_LEN + 64;
+    char *link = calloc(1, linklen);
+    icsoe_mail_fail fail = ICSOE_MAIL_OK;
+    icsoe_status st;
+
+    if (link == NULL) {
+        im->oom = 1;
+        return;
+    }
+    st = icsoe_account_issue_link(im->c->dir, im->c->conf, cap, ICSOE_TOKEN_ACTIVATION,
+                                  im->send, link, linklen, &fail, err, sizeof(err));
+    if (st != ICSOE_OK) {
+        im->mail_failures++;
+        if (st == ICSOE_ERR_UNAVAILABLE && fail == ICSOE_MAIL_REFUSED) {
+            im->refused++;
+            add_msg(im, line, "CURP %s: the mail server refused the address %s for good: "
+                    "%s; correct it with 'icsoectl capturist set %s --email NEW_ADDRESS'",
+                    cap->curp, cap->email, err, cap->curp);
+        } else if (st == ICSOE_ERR_UNAVAILABLE && fail == ICSOE_MAIL_TEMPORARY) {
+            im->mail_temporary = 1;
+            add_msg(im, line, "CURP %s: %sthe activation email could not be sent: %s; "
+                    "re-run the import or 'icsoectl capturist resend --unsent' later",
+                    cap->curp, again ? "" : "account created but ", err);
+        } else {
+            im->mail_config = 1;
+            add_msg(im, line, "CURP %s: %sthe activation email could not be sent, "
+                    "configuration error: %s; import stopped: fix the configuration and "
+                    "run it again", cap->curp, again ? "" : "account created but ",
+                    err[0] != '\0' ? err : icsoe_status_name(st));
+        }
+    } else if (im->send) {
+        im->mails++;
+        im->resent += again != 0;
+    } else {
+        keep_link(im, cap->curp, link);
+    }
+    icsoe_wipe(link, linklen);
+    free(link);
+}
+
 /* A new capturist for rows[from..to) (all good, one CURP). */
 static void create_capturist(importer *im, size_t from, size_t to)
 {
     const imp_row *first = NULL;
     char *rfcs[CTL_MAX_CONTRACTORS * 4 + 1];
     icsoe_capturist cap;
-    char err[1024] = "";
-    size_t linklen;
-    char *link;
     icsoe_status st;
 
     memset(&cap, 0, sizeof(cap));
@@ -410,28 +464,7 @@ static void create_capturist(importer *im, size_t from, size_t to)
         return;
     }
     im->created++;
-    linklen = strlen(im->c->conf->activation_url != NULL
-                     ? im->c->conf->activation_url : "") + ICSOE_TOKEN_LEN + 64;
-    link = calloc(1, linklen);
-    if (link == NULL) {
-        im->oom = 1;
-        return;
-    }
-    st = icsoe_account_issue_link(im->c->dir, im->c->conf, &cap,
-                                  ICSOE_TOKEN_ACTIVATION, im->send, link, linklen,
-                                  err, sizeof(err));
-    if (st != ICSOE_OK) {
-        im->mail_failures++;
-        add_msg(im, first->line, "CURP %s: account created but the activation email "
-                "could not be sent: %s; run 'icsoectl capturist resend %s'",
-                cap.curp, err[0] != '\0' ? err : icsoe_status_name(st), cap.curp);
-    } else if (im->send) {
-        im->mails++;
-    } else {
-        keep_link(im, cap.curp, link);
-    }
-    icsoe_wipe(link, linklen);
-    free(link);
+    send_link(im, &cap, first->line, 0);
 }
 
 /* An existing capturist: grant what the file adds, nothing else. */
@@ -466,6 +499,15 @@ static void update_capturist(importer *im, const icsoe_capturist *cap,
             add_msg(im, im->rows[i].line, "note: CURP %s already exists with another "
                     "name or email; only contractor grants were applied",
                     im->rows[i].curp);
+        /* The mail of an earlier run that never left: send it now. */
+        if (im->send && !im->unavailable && cap->status == ICSOE_CAPTURIST_PENDING &&
+            cap->delivery.state == ICSOE_MAIL_STATE_UNSENT)
+            send_link(im, cap, im->rows[i].line, 1);
+        else if (cap->status == ICSOE_CAPTURIST_PENDING &&
+                 cap->delivery.state == ICSOE_MAIL_STATE_REFUSED)
+            add_msg(im, im->rows[i].line, "CURP %s: its address %s was refused by the mail "
+                    "server: correct it with 'icsoectl capturist set %s --email NEW_ADDRESS'",
+                    cap->curp, cap->email != NULL ? cap->email : "?", cap->curp);
         break;
     }
 }
@@ -474,7 +516,7 @@ static void apply(importer *im)
 {
     size_t from = 0;
 
-    while (from < im->nrows && !im->unavailable && !im->oom) {
+    while (from < im->nrows && !im->unavailable && !im->mail_config && !im->oom) {
         size_t to = from + 1;
         icsoe_capturist cap;
         icsoe_status st;
@@ -527,7 +569,9 @@ static void report(importer *im)
         ctl_json_kv_int(&j, "granted", (long long)im->granted);
         ctl_json_kv_int(&j, "mails", (long long)im->mails);
         ctl_json_kv_int(&j, "mail_failures", (long long)im->mail_failures);
-        ctl_json_kv_bool(&j, "complete", !im->unavailable && !im->oom);
+        ctl_json_kv_int(&j, "resent", (long long)im->resent);
+        ctl_json_kv_int(&j, "refused", (long long)im->refused);
+        ctl_json_kv_bool(&j, "complete", !im->unavailable && !im->mail_config && !im->oom);
         ctl_json_key(&j, "messages");
         ctl_json_begin_array(&j);
         for (size_t i = 0; i < im->nmsgs; i++) {
@@ -556,10 +600,16 @@ static void report(importer *im)
         printf("%s\t%s\n", im->links[i].curp, im->links[i].link);
     printf("%s: %zu rows, %zu bad, %zu created, %zu granted, %zu mails",
            im->file, im->total, im->bad, im->created, im->granted, im->mails);
+    if (im->resent > 0)
+        printf(" (%zu of them resent)", im->resent);
     if (im->mail_failures > 0)
         printf(", %zu mail failures", im->mail_failures);
+    if (im->refused > 0)
+        printf(" (%zu address%s refused)", im->refused, im->refused == 1 ? "" : "es");
     if (im->unavailable)
         printf(" (stopped: directory unavailable)");
+    if (im->mail_config)
+        printf(" (stopped: mail configuration error)");
     printf("\n");
 }
 
@@ -624,9 +674,11 @@ int ctl_capturist_import(ctl *c, int argc, char **argv)
     if (im.oom) {
         ctl_err("out of memory");
         rc = CTL_EXIT_INTERNAL;
-    } else if (im.unavailable || im.mail_failures > 0) {
+    } else if (im.mail_config) {
+        rc = CTL_EXIT_CONFIG;
+    } else if (im.unavailable || im.mail_temporary) {
         rc = CTL_EXIT_UNAVAILABLE;
-    } else if (im.bad > 0) {
+    } else if (im.bad > 0 || im.refused > 0 || im.mail_failures > 0) {
         rc = CTL_EXIT_INPUT;
     }
 

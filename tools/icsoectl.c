@@ -31,8 +31,11 @@ static const ctl_cmd commands[] = {
       "--curp CURP --name NAME --email EMAIL --contractor RFC "
       "[--contractor RFC ...] [--no-mail]",
       "create a pending capturist and send the activation email" },
-    { "capturist", "resend", ctl_capturist_resend, "CURP [--no-mail]",
-      "send a new activation link (the old one stops working)" },
+    { "capturist", "resend", ctl_capturist_resend, "CURP [--no-mail] | --unsent",
+      "send a new activation link (the old one stops working); --unsent: "
+      "send every mail that was not delivered" },
+    { "capturist", "set", ctl_capturist_set, "CURP --email EMAIL [--no-mail]",
+      "change the email address (a pending account gets a new link there)" },
     { "capturist", "grant", ctl_capturist_grant, "CURP RFC",
       "let a capturist work for a contractor" },
     { "capturist", "revoke", ctl_capturist_revoke, "CURP RFC",
@@ -131,9 +134,10 @@ static void print_all_usage(FILE *f)
         fprintf(f, "  %s %s%s%s\n      %s\n", commands[i].object, commands[i].verb,
                 commands[i].args[0] != '\0' ? " " : "", commands[i].args,
                 commands[i].summary);
-    fputs("\nexit status: 0 ok, 1 bad input or usage, 2 not found or conflict,\n"
-          "3 directory or mail server unavailable, 4 configuration error,\n"
-          "5 internal error.  See icsoectl(8).\n", f);
+    fputs("\nexit status: 0 ok, 1 bad input or usage (or an address the mail server\n"
+          "refused), 2 not found or conflict, 3 directory or mail server unavailable,\n"
+          "4 configuration error (mail settings included), 5 internal error.\n"
+          "See icsoectl(8).\n", f);
 }
 
 /* ---- library log messages ---- */
@@ -413,6 +417,26 @@ int ctl_dir_fail(ctl *c, icsoe_status st, const char *what)
     else
         ctl_err("%s: %s", what, icsoe_status_name(st));
     return ctl_exit_for(st);
+}
+
+int ctl_mail_failed(const char *curp, const char *email, icsoe_mail_fail fail,
+                    const char *err)
+{
+    switch (fail) {
+    case ICSOE_MAIL_REFUSED:
+        ctl_err("capturist %s: the mail server refused the address %s for good: %s; "
+                "correct it with 'icsoectl capturist set %s --email NEW_ADDRESS' "
+                "(a new link is mailed there)", curp, email != NULL ? email : "?", err, curp);
+        return CTL_EXIT_INPUT;
+    case ICSOE_MAIL_CONFIG:
+        ctl_err("capturist %s: mail not sent, configuration error: %s; fix the "
+                "configuration, then run 'icsoectl capturist resend --unsent'", curp, err);
+        return CTL_EXIT_CONFIG;
+    default:
+        ctl_err("capturist %s: mail not sent, the mail server is unavailable: %s; "
+                "run 'icsoectl capturist resend --unsent' once it is back", curp, err);
+        return CTL_EXIT_UNAVAILABLE;
+    }
 }
 
 char *ctl_read_file(const char *path, size_t maxlen, size_t *len, char *why,

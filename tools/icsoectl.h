@@ -10,6 +10,7 @@
 #include "dir.h"
 #include "err.h"
 #include "log.h"
+#include "mail.h"
 #include "rfc.h"
 
 /* Exit codes (documented in icsoectl(8) and docs/icsoectl.md). */
@@ -110,6 +111,15 @@ int ctl_exit_for(icsoe_status st);
  * was unavailable) and return the exit code for st. */
 int ctl_dir_fail(ctl *c, icsoe_status st, const char *what);
 
+/* A mail that did not go (ICSOE_ERR_UNAVAILABLE from the mailer): print
+ * what happened and what to do about it, and return the exit code of its
+ * cause: 1 for an address the server refused for good (correct it with
+ * "capturist set --email"), 4 for our configuration (AUTH refused,
+ * certificate not trusted...), 3 for a temporary failure ("resend
+ * --unsent" later). */
+int ctl_mail_failed(const char *curp, const char *email, icsoe_mail_fail fail,
+                    const char *err);
+
 /* Read a whole regular file of at most maxlen bytes.  NULL with why. */
 char *ctl_read_file(const char *path, size_t maxlen, size_t *len, char *why,
                     size_t whylen);
@@ -122,6 +132,7 @@ int ctl_contractor_remove(ctl *c, int argc, char **argv);
 
 int ctl_capturist_add(ctl *c, int argc, char **argv);
 int ctl_capturist_resend(ctl *c, int argc, char **argv);
+int ctl_capturist_set(ctl *c, int argc, char **argv);
 int ctl_capturist_grant(ctl *c, int argc, char **argv);
 int ctl_capturist_revoke(ctl *c, int argc, char **argv);
 int ctl_capturist_lock(ctl *c, int argc, char **argv);

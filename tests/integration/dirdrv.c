@@ -283,7 +283,8 @@ static int cmd_simple(icsoe_dir *d, const char *cmd, int argc, char **argv)
     if (strcmp(cmd, "claim-recover") == 0 && argc >= 3)
         return finish(d, icsoe_dir_capturist_claim_recover(d, argv[0],
                                                            (time_t)strtoll(argv[1], NULL, 10),
-                                                           (int)strtol(argv[2], NULL, 10)));
+                                                           (int)strtol(argv[2], NULL, 10),
+                                                           NULL));
     return 2;
 }
 

@@ -8,7 +8,8 @@
  *   maildrv -c CONF notify CURP                (icsoe_account_notify_password_set)
  *
  * NAME/TONAME "" means no display name.  Prints "status=<name>" and, on
- * failure, "error=<message>"; exits 0 only on ICSOE_OK. */
+ * failure, "fail=<temporary|refused|configuration>" and "error=<message>";
+ * exits 0 only on ICSOE_OK. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +40,19 @@ static int usage(void)
     return 2;
 }
 
-static int report(icsoe_status st, const char *err)
+static int report_fail(icsoe_status st, icsoe_mail_fail fail, const char *err)
 {
     printf("status=%s\n", icsoe_status_name(st));
-    if (st != ICSOE_OK)
+    if (st != ICSOE_OK) {
+        printf("fail=%s\n", icsoe_mail_fail_name(fail));
         printf("error=%s\n", err);
+    }
     return st == ICSOE_OK ? 0 : 1;
+}
+
+static int report(icsoe_status st, const char *err)
+{
+    return report_fail(st, ICSOE_MAIL_CONFIG, err);
 }
 
 static char *read_body(const char *path)
@@ -93,7 +101,11 @@ static int cmd_send(const icsoe_conf *conf, int argc, char **argv, int build_onl
         rc = 0;
         goto done;
     }
-    rc = report(icsoe_mail_send(conf, &m, err, sizeof err), err);
+    {
+        icsoe_mail_fail fail = ICSOE_MAIL_OK;
+        icsoe_status st = icsoe_mail_send(conf, &m, &fail, err, sizeof err);
+        rc = report_fail(st, fail, err);
+    }
 
 done:
     free(text);
@@ -118,10 +130,13 @@ static int cmd_template(const icsoe_conf *conf, int argc, char **argv)
         vars[nvars].value = eq + 1;
         nvars++;
     }
-    return report(icsoe_mail_send_template(conf, argv[0], vars, nvars, argv[1],
-                                           argv[2][0] != '\0' ? argv[2] : NULL,
-                                           err, sizeof err),
-                  err);
+    {
+        icsoe_mail_fail fail = ICSOE_MAIL_OK;
+        icsoe_status st = icsoe_mail_send_template(conf, argv[0], vars, nvars, argv[1],
+                                                   argv[2][0] != '\0' ? argv[2] : NULL,
+                                                   &fail, err, sizeof err);
+        return report_fail(st, fail, err);
+    }
 }
 
 static void log_stderr(void *ctx, int level, const char *msg)
@@ -140,6 +155,7 @@ static int cmd_account(const icsoe_conf *conf, int notify, int argc, char **argv
     char err[1024] = "";
     icsoe_dir *d;
     icsoe_status st;
+    icsoe_mail_fail fail = ICSOE_MAIL_OK;
     int purpose = 0, send = 0;
 
     if (notify ? argc != 1 : argc != 3)
@@ -162,15 +178,15 @@ static int cmd_account(const icsoe_conf *conf, int notify, int argc, char **argv
         return report(st, err);
     }
     if (notify)
-        st = icsoe_account_notify_password_set(conf, &c, err, sizeof err);
+        st = icsoe_account_notify_password_set(d, conf, &c, &fail, err, sizeof err);
     else
         st = icsoe_account_issue_link(d, conf, &c, (icsoe_token_purpose)purpose, send,
-                                      link, sizeof link, err, sizeof err);
+                                      link, sizeof link, &fail, err, sizeof err);
     if (link[0] != '\0')
         printf("link=%s\n", link);
     icsoe_capturist_clear(&c);
     icsoe_dir_close(d);
-    return report(st, err);
+    return report_fail(st, fail, err);
 }
 
 int main(int argc, char **argv)

@@ -653,7 +653,7 @@ def test_icsoectl_add_with_a_silent_smtp_server_is_bounded(tmp_path, slapd, smtp
                            capture_output=True, text=True, timeout=60)
         assert time.monotonic() - t0 < 2 + 3
         assert r.returncode == 3, (r.stdout, r.stderr)
-        assert "could not be sent" in r.stderr and "capturist resend" in r.stderr
+        assert "mail not sent" in r.stderr and "capturist resend --unsent" in r.stderr
         e = entry(slapd, ha.curp("MARR751120HVZRMS0"))
         assert e["icsoeStatus"] == ["pending"] and "userPassword" not in e
         assert e["icsoeTokenHash"]             # resend will replace it

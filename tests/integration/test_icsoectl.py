@@ -529,10 +529,16 @@ def test_smtp_down_then_resend(tmp_path, slapd, smtp):
     smtp.stop()
     r = add_capturist(conf)
     assert r.rc == 3, r
-    assert "account created but the activation email could not be sent" in r.err
-    assert f"icsoectl capturist resend {CURP_A}" in r.err
+    assert "activation email NOT sent" in r.out
+    assert "the mail server is unavailable" in r.err
+    assert "icsoectl capturist resend --unsent" in r.err
     e = capturist_entry(slapd, CURP_A)
     assert e["icsoeStatus"] == ["pending"] and "userPassword" not in e
+    # issue 17, item 3: the account says its mail never left
+    d = icsoectl("--json", "capturist", "show", CURP_A, conf=conf).json()
+    assert d["mail"]["state"] == "unsent" and d["mail"]["kind"] == "activation", d
+    assert d["mail"]["error"] and d["mail"]["time"], d
+    assert "NOT SENT" in icsoectl("capturist", "show", CURP_A, conf=conf).out
     # resend while still down: same exit code, still pending
     r = icsoectl("capturist", "resend", CURP_A, conf=conf)
     assert r.rc == 3, r
@@ -546,23 +552,112 @@ def test_smtp_down_then_resend(tmp_path, slapd, smtp):
         msg = sink.wait_for(1)[0]
         token = token_of(SmtpSink.links(msg)[0])
         assert capturist_entry(slapd, CURP_A)["icsoeTokenHash"] == [sha256_hex(token)]
+        d = icsoectl("--json", "capturist", "show", CURP_A, conf=conf2).json()
+        assert d["mail"]["state"] == "sent" and d["mail"]["error"] is None, d
+        # nothing left to send
+        r = icsoectl("capturist", "resend", "--unsent", conf=conf2)
+        assert r.rc == 0 and "0 sent" in r.out, r
         assert activate(conf2, token, "una frase de paso larga y segura 4") == "ok"
     finally:
         sink.stop()
 
 
-def test_refused_recipient_is_exit_3(tmp_path, slapd):
+def test_import_rerun_sends_what_never_left(tmp_path, slapd, smtp):
+    """Issue 17, item 3: with the relay down, import creates the accounts,
+    records their mails as unsent and exits 3; re-running the same file
+    once the relay is back sends exactly those mails (and nothing twice);
+    "resend --unsent" does the same for accounts from "capturist add"."""
+    conf = write_conf(tmp_path, slapd, smtp.url)
+    add_contractor(conf, RFC_1)
+    smtp.stop()
+    path = tmp_path / "c.csv"
+    path.write_text("curp,nombre,correo,rfc\n"
+                    f"{CURP_A},Carla Gómez,carla@example.test,{RFC_1}\n"
+                    f"{CURP_B},Juana Pérez,juana@example.test,{RFC_1}\n", encoding="utf-8")
+    r = icsoectl("capturist", "import", path, conf=conf)
+    assert r.rc == 3, r
+    assert "2 created" in r.out and "2 mail failures" in r.out, r
+    assert add_capturist(conf, CURP_C, "Ana López", "ana@example.test").rc == 3
+    listed = icsoectl("--json", "capturist", "list", conf=conf).json()
+    assert {c["curp"]: c["mail"]["state"] for c in listed} == \
+        {CURP_A: "unsent", CURP_B: "unsent", CURP_C: "unsent"}
+    table = icsoectl("capturist", "list", conf=conf).out
+    assert all(ln.split()[-1] == "unsent" for ln in table.splitlines()[1:]), table
+    sink = SmtpSink(tmp_path / "mail2")
+    sink.start()
+    try:
+        conf2 = write_conf(tmp_path, slapd, sink.url, name="icsoe2.conf")
+        r = icsoectl("capturist", "import", path, conf=conf2)
+        assert r.rc == 0, r
+        assert "0 created" in r.out and "2 mails (2 of them resent)" in r.out, r
+        msgs = sink.wait_for(2)
+        assert sorted(m["To"].addresses[0].addr_spec for m in msgs) == \
+            ["carla@example.test", "juana@example.test"]
+        # the capturist added by hand is left to resend --unsent
+        r = icsoectl("capturist", "resend", "--unsent", conf=conf2)
+        assert r.rc == 0 and "1 sent" in r.out, r
+        msgs = sink.wait_for(3)
+        assert msgs[2]["To"].addresses[0].addr_spec == "ana@example.test"
+        # every link works: the mailed ones are the stored ones
+        for m in msgs:
+            curp = re.search(r"CURP ([A-Z0-9]{18})", SmtpSink.text(m)).group(1)
+            token = token_of(SmtpSink.links(m)[0])
+            assert capturist_entry(slapd, curp)["icsoeTokenHash"] == [sha256_hex(token)]
+        # and a third run sends nothing
+        r = icsoectl("capturist", "import", path, conf=conf2)
+        assert r.rc == 0 and "0 mails" in r.out, r
+        time.sleep(0.3)
+        assert sink.count() == 3
+        listed = icsoectl("--json", "capturist", "list", conf=conf2).json()
+        assert {c["mail"]["state"] for c in listed} == {"sent"}
+    finally:
+        sink.stop()
+
+
+def test_refused_recipient_is_exit_1_and_set_email_fixes_it(tmp_path, slapd):
+    """Issue 17, item 4: a 550 to RCPT is no outage: exit 1, the message
+    says the address must be corrected and how; "capturist set --email"
+    corrects it and mails a new link there (the old one stops working)."""
     sink = SmtpSink(tmp_path / "refuse", refuse=True)
     sink.start()
     try:
         conf = write_conf(tmp_path, slapd, sink.url)
         add_contractor(conf, RFC_1)
         r = add_capturist(conf)
-        assert r.rc == 3, r
-        assert "capturist resend" in r.err
+        assert r.rc == 1, r
+        assert "refused the address" in r.err and "for good" in r.err
+        assert f"icsoectl capturist set {CURP_A} --email" in r.err
+        assert "resend" not in r.err
         assert capturist_entry(slapd, CURP_A)["icsoeStatus"] == ["pending"]
+        old_hash = capturist_entry(slapd, CURP_A)["icsoeTokenHash"]
+        d = icsoectl("--json", "capturist", "show", CURP_A, conf=conf).json()
+        assert d["mail"]["state"] == "refused" and "550" in d["mail"]["error"], d
+        # resend --unsent does not hammer a refused address
+        r = icsoectl("capturist", "resend", "--unsent", conf=conf)
+        assert r.rc == 1 and "--email" in r.err, r
+        assert capturist_entry(slapd, CURP_A)["icsoeTokenHash"] == old_hash
     finally:
         sink.stop()
+    good = SmtpSink(tmp_path / "good")
+    good.start()
+    try:
+        conf2 = write_conf(tmp_path, slapd, good.url, name="icsoe2.conf")
+        r = icsoectl("capturist", "set", CURP_A, "--email", "ana.bien@example.test",
+                     conf=conf2)
+        assert r.rc == 0, r
+        (msg,) = good.wait_for(1)
+        assert msg["To"].addresses[0].addr_spec == "ana.bien@example.test"
+        e = capturist_entry(slapd, CURP_A)
+        assert e["mail"] == ["ana.bien@example.test"]
+        assert e["icsoeTokenHash"] != old_hash  # the old link is void
+        assert e["icsoeTokenHash"] == [sha256_hex(token_of(SmtpSink.links(msg)[0]))]
+        assert e["icsoeMailState"] == ["sent"] and "icsoeMailError" not in e
+        # a bad address is refused before anything changes
+        r = icsoectl("capturist", "set", CURP_A, "--email", "no es correo", conf=conf2)
+        assert r.rc == 1, r
+        assert capturist_entry(slapd, CURP_A)["mail"] == ["ana.bien@example.test"]
+    finally:
+        good.stop()
 
 
 def test_grant_revoke(conf, slapd, smtp):
@@ -668,12 +763,12 @@ def test_list_filters_and_json(conf, slapd, smtp):
     assert r.rc == 1, r
     r = icsoectl("capturist", "list", conf=conf)
     lines = r.out.splitlines()
-    assert lines[0].split() == ["CURP", "STATUS", "NAME", "EMAIL", "CONTRACTORS"]
+    assert lines[0].split() == ["CURP", "STATUS", "NAME", "EMAIL", "CONTRACTORS", "MAIL"]
     assert len(lines) == 4
     row_b = [ln for ln in lines if ln.startswith(CURP_B)][0]
     assert "Juana Pérez" in row_b and f"{RFC_1},{RFC_2}" in row_b
     # the EMAIL column lines up even after multi-byte names
-    assert len({ln.index(ln.split()[-2]) for ln in lines[1:]}) == 1, r.out
+    assert len({ln.index(ln.split()[-3]) for ln in lines[1:]}) == 1, r.out
     # contractor show lists its capturists
     d = icsoectl("--json", "contractor", "show", RFC_2, conf=conf).json()
     assert sorted(c["curp"] for c in d["capturists"]) == sorted([CURP_B, CURP_C])

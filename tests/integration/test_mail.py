@@ -357,8 +357,11 @@ def test_issue_activation_link(tmp_path, slapd, smtp):
     expiry = datetime.datetime.strptime(t["icsoeTokenExpiry"], "%Y%m%d%H%M%SZ").replace(
         tzinfo=datetime.timezone.utc).timestamp()
     assert before + 7200 - 2 <= expiry <= time.time() + 7200 + 2
-    # valid_until in the mail is that expiry, UTC
-    assert gentime(expiry).strftime("%d/%m/%Y %H:%M UTC") in SmtpSink.text(msg)
+    # valid_until in the mail is that expiry, in the default zone
+    # (America/Mexico_City: UTC-6 since 2022, "CST")
+    from zoneinfo import ZoneInfo
+    local = datetime.datetime.fromtimestamp(expiry, ZoneInfo("America/Mexico_City"))
+    assert local.strftime("%d/%m/%Y %H:%M CST") in SmtpSink.text(msg)
     # the token never appears anywhere but in the link
     assert token not in slapd.child.read_log()
 
@@ -391,20 +394,48 @@ def test_issue_reset_link_and_no_mail(tmp_path, slapd, smtp):
     assert smtp.count() == 1  # nothing more was mailed
 
 
-def test_issue_valid_until_in_local_time(tmp_path, slapd, smtp):
+def valid_until_in(msg):
+    import re
+    m = re.search(r"válido hasta el (\d\d/\d\d/\d{4} \d\d:\d\d) (\S+)",
+                  SmtpSink.text(msg))
+    assert m, SmtpSink.text(msg)
+    return m.group(1), m.group(2)
+
+
+@pytest.mark.parametrize("zone,abbr", [("America/New_York", "EST"), ("UTC", "UTC"),
+                                       (None, "CST")])
+def test_issue_valid_until_in_configured_zone(tmp_path, slapd, smtp, zone, abbr):
+    """Issue 17, item 6: the "timezone" key (default America/Mexico_City)
+    decides, whatever TZ the process has (Apache's is rarely set)."""
+    import datetime
+    from zoneinfo import ZoneInfo
     add_capturist(slapd)
-    conf = account_conf(tmp_path, slapd, smtp.url)
+    conf = account_conf(tmp_path, slapd, smtp.url, timezone=zone)
     argv = [util.built("tests/integration/maildrv"), "-c", conf, "issue", CURP,
             "activation", "mail"]
-    env = dict(os.environ, TZ="America/Mexico_City")
+    env = dict(os.environ, TZ="Asia/Tokyo")
     p = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=30)
     assert "status=ok" in p.stdout, p.stdout + p.stderr
     (msg,) = smtp.wait_for(1)
-    text = SmtpSink.text(msg)
-    # Mexico City has no DST since 2022: UTC-6, "CST"
-    import re
-    m = re.search(r"válido hasta el (\d\d/\d\d/\d{4} \d\d:\d\d) (\S+)", text)
-    assert m and m.group(2) == "CST", text
+    when, got_abbr = valid_until_in(msg)
+    assert got_abbr == abbr
+    t = token_attrs(slapd)
+    expiry = datetime.datetime.strptime(t["icsoeTokenExpiry"], "%Y%m%d%H%M%SZ").replace(
+        tzinfo=datetime.timezone.utc)
+    local = expiry.astimezone(ZoneInfo(zone or "America/Mexico_City"))
+    assert when == local.strftime("%d/%m/%Y %H:%M")
+
+
+def test_unknown_timezone_is_a_config_error(tmp_path, slapd, smtp):
+    add_capturist(slapd)
+    for bad in ("Mars/Olympus_Mons", "../../etc/passwd", "/etc/localtime"):
+        conf = account_conf(tmp_path, slapd, smtp.url, timezone=bad)
+        r = maildrv(conf, "issue", CURP, "activation", "mail")
+        assert r["rc"] != 0 and r["status"] == "conf", r
+        # the file and line, then the key
+        assert r["error"].startswith(conf + ":") and "timezone" in r["error"], r
+    assert smtp.count() == 0
+    assert "icsoeTokenHash" not in token_attrs(slapd)
 
 
 def test_issue_refused_before_anything_is_stored(tmp_path, slapd, smtp):

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <curl/curl.h>
 #include "input.h"
 #include "mail.h"
 
@@ -306,6 +307,129 @@ static void test_long_subject_split_on_characters(void **state)
     free(msg);
 }
 
+/* The decoded text of each encoded-word of a header value, in order. */
+static size_t decoded_words(const char *v, char **out, size_t max)
+{
+    size_t n = 0;
+    const char *p = v;
+
+    while (n < max && (p = strstr(p, "=?UTF-8?B?")) != NULL) {
+        const char *end = strstr(p + 10, "?=");
+        char one[128];
+        size_t len;
+        assert_non_null(end);
+        len = (size_t)(end + 2 - p);
+        assert_true(len < sizeof one);
+        memcpy(one, p, len);
+        one[len] = '\0';
+        out[n++] = decode_words(one);
+        p = end + 2;
+    }
+    return n;
+}
+
+/* Item 7 of issue 17: readers that show each encoded-word apart must not
+ * see "Herná ndez".  Every encoded-word but the last ends with the space
+ * between two words, so no word of the name is cut. */
+static void test_long_name_split_between_words(void **state)
+{
+    static const char *const names[] = {
+        "María Guadalupe Hernández Fernández de la Concepción Ñúñez",
+        "José Ángel Gutiérrez Domínguez Hernández Velázquez Sánchez Ibáñez",
+    };
+    (void)state;
+
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        icsoe_mail m = base_mail();
+        char subject[256];
+        const char *hdrs[] = { "To", "Subject" };
+        char *msg;
+
+        snprintf(subject, sizeof subject, "Bienvenida, %s", names[k]);
+        m.to_name = names[k];
+        m.subject = subject;
+        msg = build_ok(make_conf("icsoe@imss.example.test"), &m);
+        for (size_t h = 0; h < 2; h++) {
+            char *words[16];
+            char *v = header_value(msg, hdrs[h]);
+            char *whole = decode_words(v);
+            size_t n = decoded_words(v, words, 16);
+
+            assert_true(n >= 2); /* long enough to need several words */
+            assert_non_null(strstr(whole, names[k]));
+            for (size_t i = 0; i < n; i++) {
+                size_t len = strlen(words[i]);
+                if (i + 1 < n)
+                    assert_true(len > 0 && words[i][len - 1] == ' ');
+                free(words[i]);
+            }
+            free(whole);
+            free(v);
+        }
+        free(msg);
+    }
+}
+
+/* A single word longer than an encoded-word can hold is still cut, but
+ * only between characters (decode_words checks each word is UTF-8). */
+static void test_overlong_word_split_on_characters(void **state)
+{
+    icsoe_mail m = base_mail();
+    char *msg, *v, *d;
+    const char *word =
+        "Ñandúñandúñandúñandúñandúñandúñandúñandúñandúñandúñandúñandú";
+    (void)state;
+
+    m.to_name = word;
+    msg = build_ok(make_conf("icsoe@imss.example.test"), &m);
+    v = header_value(msg, "To");
+    d = decode_words(v);
+    assert_non_null(strstr(d, word));
+    free(v);
+    free(d);
+    free(msg);
+}
+
+/* Item 4 of issue 17: a refused address, our configuration and an outage
+ * are told apart by the reply and the command it answered. */
+static void test_failure_classification(void **state)
+{
+    (void)state;
+    assert_int_equal(icsoe_mail_classify(CURLE_OK, "", ""), ICSOE_MAIL_OK);
+    /* recipient refused for good */
+    assert_int_equal(icsoe_mail_classify(CURLE_SEND_ERROR, "RCPT", "550 5.1.1 no such user"),
+                     ICSOE_MAIL_REFUSED);
+    assert_int_equal(icsoe_mail_classify(CURLE_SEND_ERROR, "RCPT", "553 bad address syntax"),
+                     ICSOE_MAIL_REFUSED);
+    /* "relaying denied" at RCPT is policy: our AUTH or relay settings */
+    assert_int_equal(icsoe_mail_classify(CURLE_SEND_ERROR, "RCPT", "550 5.7.1 relaying denied"),
+                     ICSOE_MAIL_CONFIG);
+    /* full mailbox and greylisting: later */
+    assert_int_equal(icsoe_mail_classify(CURLE_SEND_ERROR, "RCPT", "552 5.2.2 mailbox full"),
+                     ICSOE_MAIL_TEMPORARY);
+    assert_int_equal(icsoe_mail_classify(CURLE_SEND_ERROR, "RCPT", "451 4.7.1 greylisted"),
+                     ICSOE_MAIL_TEMPORARY);
+    /* wrong password, sender refused, content refused */
+    assert_int_equal(icsoe_mail_classify(CURLE_LOGIN_DENIED, "AUTH", "535 5.7.8 bad credentials"),
+                     ICSOE_MAIL_CONFIG);
+    assert_int_equal(icsoe_mail_classify(CURLE_LOGIN_DENIED, "AUTH", "454 4.7.0 try later"),
+                     ICSOE_MAIL_TEMPORARY);
+    assert_int_equal(icsoe_mail_classify(CURLE_SEND_ERROR, "MAIL", "550 sender refused"),
+                     ICSOE_MAIL_CONFIG);
+    assert_int_equal(icsoe_mail_classify(CURLE_WEIRD_SERVER_REPLY, ".", "554 spam"),
+                     ICSOE_MAIL_CONFIG);
+    /* STARTTLS: 454 is the relay's trouble, no STARTTLS at all is ours */
+    assert_int_equal(icsoe_mail_classify(CURLE_USE_SSL_FAILED, "STARTTLS", "454 TLS not available"),
+                     ICSOE_MAIL_TEMPORARY);
+    assert_int_equal(icsoe_mail_classify(CURLE_USE_SSL_FAILED, "EHLO", ""), ICSOE_MAIL_CONFIG);
+    /* no reply at all */
+    assert_int_equal(icsoe_mail_classify(CURLE_COULDNT_CONNECT, "", ""), ICSOE_MAIL_TEMPORARY);
+    assert_int_equal(icsoe_mail_classify(CURLE_OPERATION_TIMEDOUT, "", ""), ICSOE_MAIL_TEMPORARY);
+    assert_int_equal(icsoe_mail_classify(CURLE_PEER_FAILED_VERIFICATION, "", ""),
+                     ICSOE_MAIL_CONFIG);
+    assert_string_equal(icsoe_mail_fail_name(ICSOE_MAIL_REFUSED), "refused");
+}
+
 static void test_ascii_subject_raw(void **state)
 {
     icsoe_mail m = base_mail();
@@ -455,7 +579,7 @@ static void expect_refused(const icsoe_conf *conf, const icsoe_mail *m, const ch
     assert_true(err[0] != '\0');
     /* icsoe_mail_send refuses before any network I/O (smtp_url is a
      * closed port: a connection attempt would say UNAVAILABLE). */
-    assert_int_equal(icsoe_mail_send(conf, m, err, sizeof err), ICSOE_ERR_INVALID_INPUT);
+    assert_int_equal(icsoe_mail_send(conf, m, NULL, err, sizeof err), ICSOE_ERR_INVALID_INPUT);
 }
 
 static void test_injection_refused(void **state)
@@ -534,6 +658,9 @@ int main(void)
         cmocka_unit_test(test_headers_present),
         cmocka_unit_test(test_subject_and_name_decode),
         cmocka_unit_test(test_long_subject_split_on_characters),
+        cmocka_unit_test(test_long_name_split_between_words),
+        cmocka_unit_test(test_overlong_word_split_on_characters),
+        cmocka_unit_test(test_failure_classification),
         cmocka_unit_test(test_ascii_subject_raw),
         cmocka_unit_test(test_subject_posing_as_encoded_word),
         cmocka_unit_test(test_quoted_display_names),
