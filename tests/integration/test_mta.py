@@ -184,12 +184,17 @@ def test_starttls_454_gets_neither_password_nor_link(tmp_path, slapd):
     mta = Exim(tmp_path / "exim", tls_broken=True)
     mta.start()
     try:
+        # explicit "required", and the default when smtp_user is set
         conf = relay_conf(tmp_path, slapd, mta)
+        default = relay_conf(tmp_path, slapd, mta, name="etc-default", smtp_starttls=None)
         add_contractor(conf)
         p = add_capturist(conf)
         assert p.returncode == 3, (p.returncode, p.stderr)   # temporary: 454
         assert "454" in p.stderr and "resend --unsent" in p.stderr
+        p = icsoectl(default, "capturist", "resend", CURP_A)
+        assert p.returncode == 3 and "454" in p.stderr, (p.returncode, p.stderr)
         log = mta.wait_log("TLS error")
+        assert log.count("TLS error") >= 2
         assert received_lines(log) == [] and mta.count() == 0
         assert " A=" not in log and "authenticator" not in log
         assert mta.password not in log
