@@ -128,7 +128,7 @@ def test_all_three_mails_through_the_relay(tmp_path, slapd, apache, mechanism, t
         a = apache(icsoe_conf_path=conf.path)
         s = requests.Session()
         u = urllib.parse.urlsplit(link)
-        r = s.get(a.url(u.path + "?" + u.query), timeout=20)
+        r = s.get(a.url(u.path + "?" + u.query), timeout=40)
         csrf = re.search(r'name="csrf" value="([^"]*)"', r.text).group(1)
         token = urllib.parse.parse_qs(u.query)["t"][0]
         r = s.post(a.url("/icsoe/activar"), data={
@@ -140,7 +140,7 @@ def test_all_three_mails_through_the_relay(tmp_path, slapd, apache, mechanism, t
         assert mail_state(conf)["kind"] == "password_set"
 
         # recovery
-        r = s.get(a.url("/icsoe/recuperar"), timeout=20)
+        r = s.get(a.url("/icsoe/recuperar"), timeout=40)
         csrf = re.search(r'name="csrf" value="([^"]*)"', r.text).group(1)
         r = s.post(a.url("/icsoe/recuperar"), timeout=20, data={
             "csrf": csrf, "curp": CURP_A, "email": "ana@icsoe.test"})
@@ -278,7 +278,7 @@ def test_failed_recovery_mail_does_not_use_up_the_rate_limit(tmp_path, slapd, mt
     s = requests.Session()
 
     def ask():
-        r = s.get(a.url("/icsoe/recuperar"), timeout=20)
+        r = s.get(a.url("/icsoe/recuperar"), timeout=40)
         csrf = re.search(r'name="csrf" value="([^"]*)"', r.text).group(1)
         r = s.post(a.url("/icsoe/recuperar"), timeout=20, data={
             "csrf": csrf, "curp": CURP_A, "email": email})
@@ -291,17 +291,17 @@ def test_failed_recovery_mail_does_not_use_up_the_rate_limit(tmp_path, slapd, mt
     mta.pause()
     ask()
     a.wait_log(f"event=recover-ignored curp={CURP_A} client=127.0.0.1 detail=mail-failed",
-               timeout=20)
+               timeout=40)
     assert last_recover() == (None, ["unsent"])
     mta.resume()
     ask()
     (msg,) = mta.wait_for(1)
     assert msg["Subject"] == "Restablece tu contraseña de ICSOE"
-    a.wait_log(f"event=recover-sent curp={CURP_A}", timeout=20)
+    a.wait_log(f"event=recover-sent curp={CURP_A}", timeout=40)
     claimed, state = last_recover()
     assert claimed is not None and state == ["sent"]
     # a delivered mail counts: the next request within the interval is dropped
     ask()
-    a.wait_log("detail=rate-limited", timeout=20)
+    a.wait_log("detail=rate-limited", timeout=40)
     time.sleep(0.5)
     assert mta.count() == 1

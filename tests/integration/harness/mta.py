@@ -303,14 +303,14 @@ class Exim:
     def count(self):
         return len(self._files())
 
-    def wait_for(self, count, timeout=10):
+    def wait_for(self, count, timeout=30):
         """Wait until count messages are in the Maildir (exim delivers
         in a process of its own right after accepting)."""
         util.wait_until(lambda: self.count() >= count, timeout=timeout,
                         what=f"{count} message(s) in {self.maildir}\n" + self.log())
         return self.messages()
 
-    def wait_log(self, text, timeout=10):
+    def wait_log(self, text, timeout=30):
         util.wait_until(lambda: text in self.log(), timeout=timeout,
                         what=f"{text!r} in exim's log")
         return self.log()
