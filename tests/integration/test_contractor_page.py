@@ -497,3 +497,55 @@ def test_icsoectl_import_reads_the_same_excel_files(cenv, tmp_path):
                        timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     assert entry(cenv, CURP_1)["cn"] == ["Ana Peña"]
+
+
+# ---------------------------------------------------------------- remote-user
+
+REMOTE_USER_VHOST = """
+Listen 127.0.0.1:{port}
+<VirtualHost 127.0.0.1:{port}>
+    ServerName 127.0.0.1
+    ICSOEContractorAuth remote-user
+    <Location /icsoe/capturistas>
+        AuthType Basic
+        AuthName "SSO de contratistas"
+        AuthBasicProvider file
+        AuthUserFile {htpasswd}
+        Require valid-user
+        SetHandler icsoe-capturists
+    </Location>
+</VirtualHost>
+"""
+
+
+def test_remote_user_mode_maps_the_sites_own_login_to_an_rfc(tmp_path, slapd, smtp,
+                                                              icsoe_conf, apache):
+    """ICSOEContractorAuth remote-user: another module (here mod_auth_basic)
+    authenticates, REMOTE_USER must be a registered contractor's RFC."""
+    htpasswd = tmp_path / "htpasswd"
+    for i, user in enumerate((RFC_A, "admin", RFC_UNKNOWN)):
+        subprocess.run(["htpasswd", "-b" + ("c" if i == 0 else ""), str(htpasswd), user,
+                        "secreto"], check=True, capture_output=True)
+    os.chmod(htpasswd, 0o644)
+    port = util.free_port()
+    a = apache(icsoe_conf_path=icsoe_conf.path, modules=("auth_basic", "authn_file"),
+               conf_snippet=REMOTE_USER_VHOST.format(port=port, htpasswd=htpasswd))
+    add_contractor(slapd, RFC_A, "EMPRESA DEMO SA DE CV")
+    url = f"http://127.0.0.1:{port}{PAGE}"
+    s = requests.Session()
+    r = s.get(url, auth=(RFC_A, "secreto"), timeout=20)
+    assert r.status_code == 200 and "EMPRESA DEMO SA DE CV" in r.text
+    r = s.post(url, auth=(RFC_A, "secreto"), timeout=20,
+               data={"csrf": csrf_of(r.text), **new_capturist()})
+    assert r.status_code == 200 and f"Se registró al capturista {CURP_1}" in r.text
+    assert slapd.get(slapd.capturist_dn(CURP_1))["icsoeRegisteredBy"] == [RFC_A]
+    line = [l for l in a.error_log().splitlines() if "event=capturist-added" in l][-1]
+    assert f"rfc={RFC_A} serial=-" in line
+    r = requests.get(url, auth=("admin", "secreto"), timeout=20)
+    assert r.status_code == 403 and "RFC" in r.text
+    r = requests.get(url, auth=(RFC_UNKNOWN, "secreto"), timeout=20)
+    assert r.status_code == 403 and "Contratista no registrado" in r.text
+    assert requests.get(url, timeout=20).status_code == 401
+    # a client certificate header or variable means nothing in this mode either
+    r = requests.get(url, headers={"X-ICSOE-RFC": RFC_A, "Remote-User": RFC_A}, timeout=20)
+    assert r.status_code == 401
