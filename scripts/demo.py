@@ -263,8 +263,9 @@ ICSOE demo running on 127.0.0.1 (state: {self.state})
   Logs:       {self.state}/apache/error.log, {self.state}/slapd/slapd.log
 
   Everything listens on 127.0.0.1 only.  From another machine, forward the
-  port and open the same links there:  ssh -L {a.port}:127.0.0.1:{a.port} USER@THIS-HOST
-  (scripts/demo --port N keeps the port fixed between runs)
+  ports and open the same links there:
+       ssh -L {a.port}:127.0.0.1:{a.port} -L {self.ssl_port}:127.0.0.1:{self.ssl_port} USER@THIS-HOST
+  (scripts/demo --port N keeps them fixed between runs: N and N+1)
 
   Stop: Ctrl-C here, or  scripts/demo --stop{'' if self.state == default_state() else ' --state ' + self.state}
 """
