@@ -30,6 +30,7 @@ nobase_dist_icsoedata_DATA += conf/apache2/icsoe.conf \
 	conf/apache2/icsoe-pages.conf
 nobase_nodist_icsoedata_DATA = conf/apache2/icsoe.load
 apachemodsdir = $(apacheconfdir)/mods-available
+dist_man_MANS += man/mod_icsoe.8
 EXTRA_DIST += conf/apache2/icsoe.load.in
 CLEANFILES += conf/apache2/icsoe.load
 conf/apache2/icsoe.load: $(srcdir)/conf/apache2/icsoe.load.in Makefile

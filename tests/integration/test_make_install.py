@@ -69,7 +69,8 @@ def test_install_ships_the_pages_snippet_and_the_man_pages(staged):
     pages = open(share + "/conf/apache2/icsoe-pages.conf").read()
     assert "SetHandler icsoe-login" in pages
     man = staged + makevar("mandir")
-    for page in ("man8/icsoectl.8", "man8/pam_icsoe.8"):
+    for page in ("man8/icsoectl.8", "man8/pam_icsoe.8", "man8/mod_icsoe.8",
+                 "man5/icsoe.conf.5"):
         assert os.path.exists(os.path.join(man, page)), page
 
 
