@@ -78,7 +78,7 @@ static void print_done(ctl *c, const char *curp, const char *rfc,
  * ("added", "new activation link"); the link buffer is wiped.  A mail that
  * did not go is explained by its cause (ctl_mail_failed). */
 static int issue_activation(ctl *c, const icsoe_capturist *cap, int send,
-                            const char *done, int created)
+                            const char *done, int created, int quiet)
 {
     char err[1024] = "";
     char until[32];
@@ -104,7 +104,9 @@ static int issue_activation(ctl *c, const icsoe_capturist *cap, int send,
         rc = ctl_mail_failed(cap->curp, cap->email, fail,
                              err[0] != '\0' ? err : icsoe_status_name(st));
     }
-    if (c->json) {
+    if (quiet) {
+        /* a batch (resend --unsent --json) reports once, at the end */
+    } else if (c->json) {
         ctl_json j;
 
         ctl_json_init(&j, stdout);
@@ -295,7 +297,7 @@ int ctl_capturist_add(ctl *c, int argc, char **argv)
         rc = ctl_dir_fail(c, st, what);
         goto out;
     }
-    rc = issue_activation(c, &cap, !a.no_mail, "added (pending)", 1);
+    rc = issue_activation(c, &cap, !a.no_mail, "added (pending)", 1, 0);
 
 out:
     /* contractors point into rfcs[] on the stack: not freed */
@@ -317,16 +319,14 @@ typedef struct unsent_totals {
     int rc;
 } unsent_totals;
 
+/* Exit codes are ordered by how much they need attention (5 internal >
+ * 4 configuration > 3 unavailable > 2 conflict > 1 input > 0). */
 static int worse(int a, int b)
 {
-    /* internal > configuration > unavailable > conflict > input > ok */
-    static const int rank[] = { 0, 2, 3, 4, 5, 6 };
-    if (a < 0 || a > 5 || b < 0 || b > 5)
-        return CTL_EXIT_INTERNAL;
-    return rank[a] >= rank[b] ? a : b;
+    return a > b ? a : b;
 }
 
-static void resend_one(ctl *c, const icsoe_capturist *cap, unsent_totals *t)
+static void resend_one(ctl *c, const icsoe_capturist *cap, unsent_totals *t, int quiet)
 {
     const icsoe_delivery *dl = &cap->delivery;
     char err[1024] = "";
@@ -345,12 +345,13 @@ static void resend_one(ctl *c, const icsoe_capturist *cap, unsent_totals *t)
     if (dl->state != ICSOE_MAIL_STATE_UNSENT)
         return;
     if (cap->status == ICSOE_CAPTURIST_PENDING) {
-        rc = issue_activation(c, cap, 1, "new activation link (the old one no longer works)", 0);
+        rc = issue_activation(c, cap, 1, "new activation link (the old one no longer works)",
+                              0, quiet);
     } else if (cap->status == ICSOE_CAPTURIST_ACTIVE && strcmp(dl->kind, "password_set") == 0) {
         st = icsoe_account_notify_password_set(c->dir, c->conf, cap, &fail, err, sizeof(err));
         if (st == ICSOE_OK) {
             rc = CTL_EXIT_OK;
-            if (!c->json)
+            if (!quiet)
                 printf("capturist %s: password notice sent to %s\n", cap->curp, cap->email);
         } else {
             rc = st == ICSOE_ERR_UNAVAILABLE
@@ -374,6 +375,7 @@ static int resend_unsent(ctl *c)
     unsent_totals t;
     size_t n = 0;
     icsoe_status st;
+    int json = c->json;
     int rc = ctl_open_dir(c);
 
     memset(&t, 0, sizeof(t));
@@ -384,13 +386,27 @@ static int resend_unsent(ctl *c)
     st = icsoe_dir_capturist_list(c->dir, NULL, -1, &v, &n);
     if (st != ICSOE_OK)
         return ctl_dir_fail(c, st, "cannot list capturists");
-    for (size_t i = 0; i < n && t.rc != CTL_EXIT_CONFIG && t.rc != CTL_EXIT_INTERNAL; i++)
-        resend_one(c, &v[i], &t);
+    /* with --json, one document for the whole run (the reasons of the
+     * failures still go to stderr, one line each) */
+    for (size_t i = 0; i < n && t.rc < CTL_EXIT_CONFIG; i++)
+        resend_one(c, &v[i], &t, json);
     icsoe_capturist_list_free(v, n);
-    if (!c->json)
+    if (json) {
+        ctl_json j;
+
+        ctl_json_init(&j, stdout);
+        ctl_json_begin_object(&j);
+        ctl_json_kv_int(&j, "sent", (long long)t.sent);
+        ctl_json_kv_int(&j, "failed", (long long)t.failed);
+        ctl_json_kv_int(&j, "refused", (long long)t.refused);
+        ctl_json_kv_bool(&j, "complete", t.rc < CTL_EXIT_CONFIG);
+        ctl_json_end_object(&j);
+        ctl_json_finish(&j);
+    } else {
         printf("resend --unsent: %zu sent, %zu failed, %zu refused address%s%s\n",
                t.sent, t.failed, t.refused, t.refused == 1 ? "" : "es",
-               t.rc == CTL_EXIT_CONFIG ? " (stopped: mail configuration error)" : "");
+               t.rc >= CTL_EXIT_CONFIG ? " (stopped: mail configuration error)" : "");
+    }
     return t.rc;
 }
 
@@ -445,7 +461,7 @@ int ctl_capturist_resend(ctl *c, int argc, char **argv)
         goto out;
     }
     rc = issue_activation(c, &cap, !no_mail, "new activation link (the old one "
-                          "no longer works)", 0);
+                          "no longer works)", 0, 0);
 
 out:
     icsoe_capturist_clear(&cap);
@@ -519,7 +535,7 @@ int ctl_capturist_set(ctl *c, int argc, char **argv)
     }
     if (cap.status == ICSOE_CAPTURIST_PENDING) {
         rc = issue_activation(c, &cap, !no_mail, "email changed; new activation link "
-                              "(the old one no longer works)", 0);
+                              "(the old one no longer works)", 0, 0);
     } else {
         print_done(c, curp, NULL, "email changed", icsoe_capturist_status_name(cap.status));
     }

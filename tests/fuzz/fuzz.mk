@@ -17,7 +17,8 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_csv \
 	tests/fuzz/fuzz_pwpolicy \
 	tests/fuzz/fuzz_efirma \
-	tests/fuzz/fuzz_upload
+	tests/fuzz/fuzz_upload \
+	tests/fuzz/fuzz_tz
 check_PROGRAMS += $(FUZZ_TARGETS)
 TESTS += $(FUZZ_TARGETS)
 
@@ -77,6 +78,10 @@ tests_fuzz_fuzz_efirma_LDADD = $(FUZZ_REPLAY_LIBS)
 tests_fuzz_fuzz_upload_SOURCES = tests/fuzz/fuzz_upload.c tests/fuzz/replay_main.c tests/fuzz/fuzz.h
 tests_fuzz_fuzz_upload_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS)
 tests_fuzz_fuzz_upload_LDADD = $(FUZZ_REPLAY_LIBS)
+
+tests_fuzz_fuzz_tz_SOURCES = tests/fuzz/fuzz_tz.c tests/fuzz/replay_main.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_tz_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS)
+tests_fuzz_fuzz_tz_LDADD = $(FUZZ_REPLAY_LIBS)
 
 # The libFuzzer runs: clang builds in $(abs_top_builddir)/_build-fuzz.
 FUZZ_ARGS =

@@ -594,8 +594,9 @@ def test_import_rerun_sends_what_never_left(tmp_path, slapd, smtp):
         assert sorted(m["To"].addresses[0].addr_spec for m in msgs) == \
             ["carla@example.test", "juana@example.test"]
         # the capturist added by hand is left to resend --unsent
-        r = icsoectl("capturist", "resend", "--unsent", conf=conf2)
-        assert r.rc == 0 and "1 sent" in r.out, r
+        r = icsoectl("--json", "capturist", "resend", "--unsent", conf=conf2)
+        assert r.rc == 0, r
+        assert r.json() == {"sent": 1, "failed": 0, "refused": 0, "complete": True}
         msgs = sink.wait_for(3)
         assert msgs[2]["To"].addresses[0].addr_spec == "ana@example.test"
         # every link works: the mailed ones are the stored ones
