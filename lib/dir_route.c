@@ -195,6 +195,29 @@ static int reference_csn(icsoe_dir *d, size_t i, csn_set *out, size_t *ref)
     return -1;
 }
 
+/* Names the first serverID for which server i is behind server j. */
+static void log_behind(icsoe_dir *d, size_t i, size_t j, const csn_set *mine,
+                       const csn_set *ref)
+{
+    const char *theirs = "?", *own = "none";
+    size_t k, m;
+
+    for (k = 0; k < ref->n; k++) {
+        if (!icsoe_csn_covers(mine->p, mine->n, &ref->p[k], 1)) {
+            theirs = ref->p[k];
+            break;
+        }
+    }
+    for (m = 0; m < mine->n; m++) {
+        if (icsoe_csn_sid(mine->p[m]) == icsoe_csn_sid(theirs) &&
+            (strcmp(own, "none") == 0 || strcmp(mine->p[m], own) > 0))
+            own = mine->p[m];
+    }
+    icsoe_log(d->lg, ICSOE_LOG_WARNING,
+              "icsoe_dir: %s has not caught up with %s yet (contextCSN %s < %s); not using it",
+              d->conf->uri[i], d->conf->uri[j], own, theirs);
+}
+
 int dir_caught_up(icsoe_dir *d, size_t i, LDAP *ld)
 {
     csn_set mine, ref;
@@ -212,10 +235,7 @@ int dir_caught_up(icsoe_dir *d, size_t i, LDAP *ld)
     }
     if (icsoe_csn_covers(mine.p, mine.n, ref.p, ref.n))
         return 1;
-    icsoe_log(d->lg, ICSOE_LOG_WARNING,
-              "icsoe_dir: %s has not caught up with %s yet (contextCSN %s < %s); not using it",
-              d->conf->uri[i], d->conf->uri[j], mine.n ? mine.v[0] : "none",
-              ref.n ? ref.v[0] : "none");
+    log_behind(d, i, j, &mine, &ref);
     return 0;
 }
 

@@ -176,9 +176,9 @@ static int icsoe_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     icsoe_srv_conf *sc = ap_get_module_config(s->module_config, &icsoe_module);
 
-    (void)pconf;
     (void)plog;
     (void)ptemp;
+    icsoe_audit_init(pconf);
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, ICSOE_LOGNO(0105)
                  "mod_icsoe: %s, %lu session key(s), revalidation every %d s",
                  sc->conf_path, (unsigned long)icsoe_keyring_count(sc->keyring),

@@ -233,13 +233,15 @@ int icsoe_https_guard(request_rec *r);
 const char *icsoe_login_redirect_url(request_rec *r);
 
 /* ---- audit ----
- * One NOTICE line "icsoe audit: event=<event> curp=<curp|-> client=<ip>
- * [detail=<detail>]"; event is a fixed token (login-ok, login-failed,
+ * One NOTICE line "icsoe audit: node=<host> event=<event> curp=<curp|->
+ * client=<ip> [detail=<detail>]" (node: this front end's host name, from
+ * icsoe_audit_init at start-up); event is a fixed token (login-ok, login-failed,
  * login-locked, logout, activate-ok, activate-failed, recover-sent,
  * recover-ignored, select-ok, select-forbidden, csrf-failed, csrf-origin,
  * session-refused, ...).  Never pass a password, token or cookie. */
 void icsoe_audit(request_rec *r, const char *event, const char *curp,
                  const char *detail);
+void icsoe_audit_init(apr_pool_t *p);
 
 /* ---- handlers (MODPAGES) ----
  * Called by the core's handler hook when r->handler matches; r->method is

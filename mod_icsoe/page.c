@@ -5,6 +5,7 @@
 
 #include "apr_strings.h"
 #include "apr_file_info.h"
+#include "apr_network_io.h"
 #include "http_protocol.h"
 #include "http_request.h"
 
@@ -262,11 +263,28 @@ const char *icsoe_login_redirect_url(request_rec *r)
                        ap_escape_urlencoded(r->pool, ret), NULL);
 }
 
+/* This host's name, taken once in the parent (post_config) so the audit
+ * lines of N front ends behind a load balancer can be merged. */
+static char audit_node[APRMAXHOSTLEN + 1] = "-";
+
+void icsoe_audit_init(apr_pool_t *p)
+{
+    char name[APRMAXHOSTLEN + 1];
+    const char *safe;
+
+    if (apr_gethostname(name, sizeof(name), p) != APR_SUCCESS || name[0] == '\0')
+        return;
+    /* a host name has no spaces or control characters; keep it that way */
+    safe = ap_escape_logitem(p, name);
+    if (strchr(safe, ' ') == NULL && strlen(safe) < sizeof(audit_node))
+        memcpy(audit_node, safe, strlen(safe) + 1);
+}
+
 void icsoe_audit(request_rec *r, const char *event, const char *curp,
                  const char *detail)
 {
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
-                  "icsoe audit: event=%s curp=%s client=%s%s%s", event,
+                  "icsoe audit: node=%s event=%s curp=%s client=%s%s%s", audit_node, event,
                   curp && curp[0] ? ap_escape_logitem(r->pool, curp) : "-",
                   r->useragent_ip ? r->useragent_ip : "-",
                   detail ? " detail=" : "",

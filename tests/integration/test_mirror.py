@@ -5,6 +5,7 @@ the first server has caught up (contextCSN).  Which server did the work is
 read from each slapd's own log (the user's BIND lines), the state from
 the entries.  The web and PAM front ends on two Apache nodes are covered
 by the stage scripts/test.d/60-mirror."""
+import re
 import signal
 import subprocess
 import time
@@ -99,7 +100,9 @@ def test_hanging_first_server_costs_a_bounded_wait_once(tmp_path, pair):
     process that had a connection open waits at most timeout for that one
     call; afterwards ldap1 is skipped without waiting."""
     a, b = pair
-    conf = conf_for(tmp_path, a, b)
+    # remembered for longer than the test lasts (after server_down_time, a
+    # failback check would give the hung server server_timeout again)
+    conf = conf_for(tmp_path, a, b, server_down_time="60")
     loop = dirdrv.Loop(conf, CURP)
     try:
         assert loop.verify(PASSWORD)["status"] == "ok"
@@ -156,3 +159,69 @@ def test_failback_only_after_the_first_server_has_caught_up(tmp_path, pair):
     finally:
         err = loop.close()
     assert "has not caught up" in err and "back on " + a.uri in err, err
+
+
+# ---- schema/mirror.ldif: today's single cn=config server becomes ldap1 ----
+
+def test_online_conversion_of_a_single_cn_config_server(tmp_path):
+    """A server installed the README's way (Debian's stock cn=config, then
+    schema/README.md's block) takes replicator.ldif and mirror.ldif while
+    running, over ldapi with SASL EXTERNAL as docs/scale-out.md says; a
+    second node started empty (slapd.conf form, mirror-example.conf)
+    copies everything, and writes flow both ways."""
+    from harness.slapd import Slapd, render, ssha
+    from test_slapd_setup import BASE, StockSlapd, run_readme
+    n1 = StockSlapd(tmp_path / "n1")
+    (tmp_path / "n1").mkdir()
+    n1.create()
+    n1.start()
+    n2 = None
+    try:
+        etc = tmp_path / "etc"
+        r = run_readme(n1, etc)
+        assert r.returncode == 0, r.stdout + r.stderr
+        n2 = Slapd(tmp_path / "n2", base=BASE)
+        n2.bindpw = (etc / "bindpw").read_text().strip()
+        replpw = "repl-" + CURP
+        n2.mirror = {"server_id": 2, "rid": "002", "peer_uri": n1.uri + "/",
+                     "replicator_pw": replpw}
+        n2.bootstrap = False
+        n1.ext(["ldapadd"], input=f"""dn: uid={CURP},ou=capturistas,{BASE}
+objectClass: inetOrgPerson
+objectClass: icsoeCapturist
+uid: {CURP}
+cn: Juan
+sn: Juan
+icsoeStatus: active
+icsoeEpoch: 0
+userPassword: {PASSWORD}
+""")
+        n1.ext(["ldapadd"], input=render(open(util.src("schema/replicator.ldif")).read(), BASE,
+                                         replicator_password_hash=ssha(replpw)))
+        n1.ext(["ldapmodify"], input=render(
+            open(util.src("schema/mirror.ldif")).read(), BASE,
+            database="olcDatabase={1}mdb,cn=config", server_id="1", rid="001",
+            peer_uri=n2.uri + "/", replicator_password=replpw))
+        n2.start()
+
+        def n1_csn():
+            out = n1.search(BASE, "-s", "base", "contextCSN").stdout
+            return sorted(re.findall(r"^contextCSN: (\S+)", out, re.M))
+        util.wait_until(lambda: n1_csn() and n1_csn() == n2.context_csn(), 20,
+                        "n2 copies n1")
+        assert n2.get(n2.capturist_dn(CURP), ["uid"]) is not None
+        # the clients fail over from one to the other
+        conf = IcsoeConf(tmp_path / "etc-client", n2, uri=[n1.uri, n2.uri])
+        assert verify_once(conf).status == "ok"
+        n1.stop()
+        assert verify_once(conf).status == "ok"
+        # a write on n2 alone (a failure count) reaches n1 when it is back
+        assert verify_once(conf, "wrong").status == "invalid_credentials"
+        n1.start()
+        util.wait_until(lambda: "pwdFailureTime:" in n1.search(
+            f"uid={CURP},ou=capturistas,{BASE}", "-s", "base", "pwdFailureTime").stdout,
+            20, "the failure on n2 replicated to n1")
+    finally:
+        if n2 is not None:
+            n2.stop()
+        n1.stop()
