@@ -181,7 +181,8 @@ def test_online_conversion_of_a_single_cn_config_server(tmp_path):
         r = run_readme(n1, etc)
         assert r.returncode == 0, r.stdout + r.stderr
         n2 = Slapd(tmp_path / "n2", base=BASE)
-        n2.bindpw = (etc / "bindpw").read_text().strip()
+        n2.reader_pw = (etc / "bindpw").read_text().strip()
+        n2.bindpw = (etc / "writerpw").read_text().strip()
         replpw = "repl-" + CURP
         n2.mirror = {"server_id": 2, "rid": "002", "peer_uri": n1.uri + "/",
                      "replicator_pw": replpw}
@@ -212,7 +213,8 @@ userPassword: {PASSWORD}
         assert n2.get(n2.capturist_dn(CURP), ["uid"]) is not None
         # the clients fail over from one to the other
         conf = IcsoeConf(tmp_path / "etc-client", n2, uri=[n1.uri, n2.uri])
-        assert verify_once(conf).status == "ok"
+        r = verify_once(conf)
+        assert r.status == "ok", r.stdout + r.stderr
         n1.stop()
         assert verify_once(conf).status == "ok"
         # a write on n2 alone (a failure count) reaches n1 when it is back

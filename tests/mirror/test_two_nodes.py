@@ -110,7 +110,10 @@ class Cluster:
             node.start()
             self.nodes.append(node)
         self.A, self.B = self.nodes
-        self.pam = PamEnv(os.path.join(self.tmp, "pam"), self.conf("pam").path)
+        # a PAM host holds only the reader's secret (schema/README.md)
+        pam_conf = self.conf("pam")
+        pam_conf.write(writer_binddn=None, writer_bindpw_file=None)
+        self.pam = PamEnv(os.path.join(self.tmp, "pam"), pam_conf.path)
 
     def conf(self, name):
         """Each host has its own icsoe.conf, all with the same uri order."""

@@ -146,6 +146,7 @@ class Slapd:
         self.bootstrap = True
         if like is not None:
             self.bindpw, self.decoy_pw = like.bindpw, like.decoy_pw
+            self.reader_pw = like.reader_pw
 
     # ---- configuration ----
     def _write_files(self):
