@@ -16,8 +16,10 @@ tests_integration_maildrv_SOURCES = tests/integration/maildrv.c
 tests_integration_maildrv_LDADD = $(UNIT_TEST_LIBS)
 
 # lib/tz.c: zones for the times in mails (cmocka)
+if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_tz
 TESTS += tests/unit/test_tz
+endif
 tests_unit_test_tz_SOURCES = tests/unit/test_tz.c
 tests_unit_test_tz_CPPFLAGS = $(UNIT_TEST_INCLUDES)
 tests_unit_test_tz_LDADD = $(UNIT_TEST_LIBS)
