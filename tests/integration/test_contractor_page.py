@@ -549,3 +549,49 @@ def test_remote_user_mode_maps_the_sites_own_login_to_an_rfc(tmp_path, slapd, sm
     # a client certificate header or variable means nothing in this mode either
     r = requests.get(url, headers={"X-ICSOE-RFC": RFC_A, "Remote-User": RFC_A}, timeout=20)
     assert r.status_code == 401
+
+
+# ---------------------------------------------------------------- odds and ends
+
+@pytest.mark.parametrize("line,words", [
+    ("ICSOEContractorAuth header", "must be efirma or remote-user"),
+    ("ICSOEBulkMaxRows 0", "between 1 and 100000"),
+    ("ICSOEBulkMaxRows lots", "between 1 and 100000"),
+])
+def test_bad_directives_stop_apache_at_startup(tmp_path, line, words):
+    from harness.apache import Apache
+    a = Apache(tmp_path / "apache", conf_snippet=line)
+    rc, out = a.check_config()
+    assert rc != 0 and words in out, out
+
+
+def test_list_is_paged_and_the_search_never_matches_hidden_names(cenv):
+    curps = [make_curp(f"AAAA{y:02d}0101HDFRRN0") for y in range(50, 75)]
+    for i, c in enumerate(curps):
+        add_capturist(cenv.slapd, c, f"Persona {i:02d}", [RFC_A], registered_by=RFC_A)
+    add_capturist(cenv.slapd, CURP_1, "Oculta Ajena", [RFC_A, RFC_B], registered_by=RFC_B)
+    b = Browser(cenv, cenv.fiel)
+    r = b.get()
+    assert "Capturistas 1 a 20 de 26" in r.text and "Página 1 de 2" in r.text
+    r = b.get(PAGE + "?p=2")
+    assert "Capturistas 21 a 26 de 26" in r.text and curps[-1] in r.text
+    assert curps[0] not in r.text
+    # the other contractor's registration: found by CURP, never by its name
+    assert CURP_1 in b.get(PAGE + "?q=" + CURP_1).text
+    r = b.get(PAGE + "?q=Oculta")
+    assert CURP_1 not in r.text and "Ningún capturista coincide" in r.text
+
+
+def test_smtp_down_the_account_exists_and_resend_works_later(cenv):
+    cenv.conf.write(smtp_url="smtp://127.0.0.1:9")   # nothing listens there
+    cenv.apache.graceful()
+    b = Browser(cenv, cenv.fiel)
+    r = b.action(**new_capturist())
+    assert "no fue posible enviar el correo" in r.text
+    assert entry(cenv, CURP_1)["icsoeStatus"] == ["pending"]
+    assert "mail=failed" in audit_lines(cenv, "capturist-added")[-1]
+    cenv.conf.write(smtp_url=cenv.smtp.url)
+    cenv.apache.graceful()
+    r = b.action(accion="reenviar", curp=CURP_1)
+    assert "Se envió una nueva liga" in r.text
+    assert cenv.smtp.links(cenv.smtp.wait_for(1)[0])
