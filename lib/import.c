@@ -57,11 +57,36 @@ static char *from_cp1252(const unsigned char *in, size_t len, size_t *outlen)
     return out;
 }
 
+/* Whether buf holds at least one well-formed multi-byte UTF-8 sequence:
+ * then invalid bytes elsewhere are damage in a UTF-8 file (refused row by
+ * row by the CSV reader), not Windows-1252 text. */
+static int has_utf8_sequence(const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+
+        if (n > 0 && n <= len - i && icsoe_utf8_valid(buf + i, n))
+            return 1;
+    }
+    return 0;
+}
+
+static char *copy_of(const char *buf, size_t len, size_t *outlen)
+{
+    char *out = malloc(len + 1);
+
+    if (out == NULL)
+        return NULL;
+    memcpy(out, buf, len);
+    out[len] = '\0';
+    *outlen = len;
+    return out;
+}
+
 char *icsoe_import_to_utf8(const char *buf, size_t len, size_t *outlen,
                            int *converted)
 {
-    char *out;
-
     *outlen = 0;
     *converted = 0;
     if (buf == NULL)
@@ -70,15 +95,8 @@ char *icsoe_import_to_utf8(const char *buf, size_t len, size_t *outlen,
         buf += 3;
         len -= 3;
     }
-    if (icsoe_utf8_valid(buf, len)) {
-        out = malloc(len + 1);
-        if (out == NULL)
-            return NULL;
-        memcpy(out, buf, len);
-        out[len] = '\0';
-        *outlen = len;
-        return out;
-    }
+    if (icsoe_utf8_valid(buf, len) || has_utf8_sequence(buf, len))
+        return copy_of(buf, len, outlen);
     *converted = 1;
     return from_cp1252((const unsigned char *)buf, len, outlen);
 }

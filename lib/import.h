@@ -16,11 +16,13 @@
 #define ICSOE_IMPORT_NAME_MAX 200 /* bytes of a name (UTF-8) */
 
 /* The file as UTF-8, malloc'd and NUL-terminated (*outlen without the NUL;
- * a UTF-8 BOM is dropped).  Valid UTF-8 is kept as is; anything else is
- * read as Windows-1252 (which agrees with Latin-1 on every printable
- * character) and converted, *converted set.  NULL when out of memory or
- * when a byte is one of the five Windows-1252 leaves undefined (the file
- * is then neither). */
+ * a UTF-8 BOM is dropped).  Valid UTF-8 is kept as is, and so is a file
+ * that holds some well-formed multi-byte UTF-8 next to invalid bytes (a
+ * damaged UTF-8 file: the CSV reader refuses its bad rows one by one).  A
+ * file without any UTF-8 sequence is read as Windows-1252 (which agrees
+ * with Latin-1 on every printable character) and converted, *converted
+ * set.  NULL when out of memory or when such a file has a byte Windows-1252
+ * leaves undefined (the file is then neither). */
 char *icsoe_import_to_utf8(const char *buf, size_t len, size_t *outlen,
                            int *converted);
 

@@ -56,6 +56,23 @@ static void test_undefined_1252_byte_refused(void **state)
     assert_null(icsoe_import_to_utf8("\x9d", 1, &n, &conv));
 }
 
+static void test_damaged_utf8_is_not_reinterpreted(void **state)
+{
+    /* a Cyrillic A (valid UTF-8) and stray 0xFF 0xFE: damaged UTF-8, kept
+     * as is so the CSV reader refuses the bad row instead of importing
+     * "\xc3\xbf\xc3\xbe" as a name */
+    static const char in[] = "\xd0\x90,x\n\xff\xfe,y\n";
+    size_t n;
+    int conv;
+    char *out = utf8(in, sizeof(in) - 1, &n, &conv);
+
+    (void)state;
+    assert_int_equal(conv, 0);
+    assert_int_equal(n, sizeof(in) - 1);
+    assert_memory_equal(out, in, n);
+    free(out);
+}
+
 static void test_header_separators(void **state)
 {
     static const char comma[] = "curp,nombre,correo,rfc\nA,B,C,D\n";
@@ -178,6 +195,7 @@ int main(void)
         cmocka_unit_test(test_utf8_kept_and_bom_dropped),
         cmocka_unit_test(test_windows_1252_converted),
         cmocka_unit_test(test_undefined_1252_byte_refused),
+        cmocka_unit_test(test_damaged_utf8_is_not_reinterpreted),
         cmocka_unit_test(test_header_separators),
         cmocka_unit_test(test_rows),
         cmocka_unit_test(test_bad_separator),
