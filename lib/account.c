@@ -169,11 +169,13 @@ static void record(icsoe_dir *d, const char *curp, const char *kind,
                                           st == ICSOE_OK ? NULL : why);
 }
 
-icsoe_status icsoe_account_issue_link(icsoe_dir *d, const icsoe_conf *conf,
-                                      const icsoe_capturist *c,
-                                      icsoe_token_purpose purpose, int send,
-                                      char *link_out, size_t link_len,
-                                      icsoe_mail_fail *fail, char *err, size_t errlen)
+/* template: the mail's template (NULL: the purpose's own); the delivery
+ * record always names the purpose. */
+static icsoe_status issue_link(icsoe_dir *d, const icsoe_conf *conf,
+                               const icsoe_capturist *c, icsoe_token_purpose purpose,
+                               const char *template, int send,
+                               char *link_out, size_t link_len,
+                               icsoe_mail_fail *fail, char *err, size_t errlen)
 {
     char token[ICSOE_TOKEN_LEN + 1] = "";
     char hash[ICSOE_TOKEN_HASH_HEX + 1] = "";
@@ -231,7 +233,8 @@ icsoe_status icsoe_account_issue_link(icsoe_dir *d, const icsoe_conf *conf,
             { "valid_until", valid_until },
             { "login_url", login_url(conf) },
         };
-        st = icsoe_mail_send_template(conf, kind, vars, sizeof vars / sizeof vars[0],
+        st = icsoe_mail_send_template(conf, template != NULL ? template : kind,
+                                      vars, sizeof vars / sizeof vars[0],
                                       c->email, c->name, &why, mailerr, sizeof mailerr);
         if (st != ICSOE_OK)
             icsoe_set_err(err, errlen, "the %s link for %s was stored but not mailed: %s",
@@ -251,6 +254,27 @@ done:
     icsoe_wipe(hash, sizeof hash);
     icsoe_free_secret(link);
     return st;
+}
+
+icsoe_status icsoe_account_issue_link(icsoe_dir *d, const icsoe_conf *conf,
+                                      const icsoe_capturist *c,
+                                      icsoe_token_purpose purpose, int send,
+                                      char *link_out, size_t link_len,
+                                      icsoe_mail_fail *fail, char *err, size_t errlen)
+{
+    return issue_link(d, conf, c, purpose, NULL, send, link_out, link_len, fail,
+                      err, errlen);
+}
+
+/* The lockout notice carries a reset link: the owner who forgot the
+ * password gets back in (setting it clears the lock), and whoever
+ * triggered the lock learns nothing (the mail goes to the owner). */
+icsoe_status icsoe_account_notify_locked(icsoe_dir *d, const icsoe_conf *conf,
+                                         const icsoe_capturist *c,
+                                         char *err, size_t errlen)
+{
+    return issue_link(d, conf, c, ICSOE_TOKEN_RESET, "locked", 1, NULL, 0, NULL,
+                      err, errlen);
 }
 
 icsoe_status icsoe_account_notify_password_set(icsoe_dir *d, const icsoe_conf *conf,

@@ -25,6 +25,13 @@ icsoe_status icsoe_account_issue_link(icsoe_dir *d, const icsoe_conf *conf,
                                       char *link_out, size_t link_len,
                                       icsoe_mail_fail *fail, char *err, size_t errlen);
 
+/* "Tu cuenta se bloqueó" mail with a reset link (the "locked" template),
+ * sent once per ppolicy lockout (icsoe_dir_capturist_claim_lock_notice
+ * decides); the new reset token voids any older one. */
+icsoe_status icsoe_account_notify_locked(icsoe_dir *d, const icsoe_conf *conf,
+                                         const icsoe_capturist *c,
+                                         char *err, size_t errlen);
+
 /* "Tu contraseña fue registrada" mail; its outcome is recorded in the
  * account when d is not NULL. */
 icsoe_status icsoe_account_notify_password_set(icsoe_dir *d, const icsoe_conf *conf,

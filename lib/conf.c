@@ -32,6 +32,7 @@
 
 typedef enum conf_type {
     CT_STR,       /* char * */
+    CT_DN,        /* char *, an LDAPv3 DN (ldap_str2dn), never empty */
     CT_URL,       /* char *, scheme checked against key->schemes */
     CT_INT,       /* int within [min, max] */
     CT_UINT,      /* unsigned within [min, max] */
@@ -62,10 +63,10 @@ static const char *const http_schemes[] = { "https://", "http://", NULL };
 
 static const conf_key conf_keys[] = {
     { "uri", CT_URIS, F(uri), 0, 1, 0, NULL, 0, 0, ldap_schemes },
-    { "base", CT_STR, F(base), 0, 1, 0, NULL, 0, 0, NULL },
-    { "binddn", CT_STR, F(binddn), 0, 0, 0, NULL, 0, 0, NULL },
+    { "base", CT_DN, F(base), 0, 1, 0, NULL, 0, 0, NULL },
+    { "binddn", CT_DN, F(binddn), 0, 0, 0, NULL, 0, 0, NULL },
     { "bindpw_file", CT_SECRET, F(bindpw_file), F(bindpw), 0, 0, NULL, 0, 0, NULL },
-    { "writer_binddn", CT_STR, F(writer_binddn), 0, 0, 0, NULL, 0, 0, NULL },
+    { "writer_binddn", CT_DN, F(writer_binddn), 0, 0, 0, NULL, 0, 0, NULL },
     { "writer_bindpw_file", CT_SECRET, F(writer_bindpw_file), F(writer_bindpw), 0, 0, NULL, 0, 0, NULL },
     { "timeout", CT_INT, F(timeout), 0, 0, 5, NULL, 1, 300, NULL },
     { "server_timeout", CT_INT, F(server_timeout), 0, 0, 2, NULL, 1, 300, NULL },
@@ -114,6 +115,7 @@ typedef struct conf_parse {
     const char *path;
     unsigned line;
     unsigned seen[NKEYS];   /* line of the first occurrence, 0 = unset */
+    int policy_only;        /* icsoe_conf_load_policy: secrets not read */
     char *err;
     size_t errlen;
 } conf_parse;
@@ -357,6 +359,49 @@ static int dup_str(conf_parse *p, char **dst, const char *v)
     return 0;
 }
 
+/* A non-empty LDAPv3 DN: a wrong base or binddn is caught here (and by
+ * apache2ctl configtest) instead of as "Usuario o contraseña incorrectos"
+ * at every login. */
+static int dn_ok(const char *v)
+{
+    LDAPDN dn = NULL;
+    int ok = ldap_str2dn(v, &dn, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS && dn != NULL;
+
+    if (dn != NULL)
+        ldap_dnfree(dn);
+    return ok;
+}
+
+/* The port of scheme://host[:port][/...], when given, is 1..65535. */
+static int url_port_ok(const char *v)
+{
+    const char *host = strstr(v, "://");
+    const char *end, *colon;
+    long port;
+    char *stop;
+
+    if (host == NULL)
+        return 0;
+    host += 3;
+    end = host + strcspn(host, "/?#");
+    if (host < end && *host == '[') {          /* [IPv6]:port */
+        const char *close = memchr(host, ']', (size_t)(end - host));
+
+        if (close == NULL)
+            return 0;
+        host = close;
+    }
+    colon = memchr(host, ':', (size_t)(end - host));
+    if (colon == NULL)
+        return 1;
+    if (colon + 1 == end)
+        return 0;
+    errno = 0;
+    port = strtol(colon + 1, &stop, 10);
+    return errno == 0 && stop == end && colon[1] >= '0' && colon[1] <= '9' &&
+           port >= 1 && port <= 65535;
+}
+
 static int add_uris(conf_parse *p, const conf_key *k, const char *v)
 {
     icsoe_conf *c = p->c;
@@ -375,6 +420,13 @@ static int add_uris(conf_parse *p, const conf_key *k, const char *v)
         }
         if (!url_ok(k, one) || ldap_url_parse(one, &lud) != LDAP_URL_SUCCESS) {
             perr(p, "%s: '%s' is not an ldap://, ldaps:// or ldapi:// URI", k->name, one);
+            return -1;
+        }
+        /* libldap takes ":0" and ":99999" (and then cannot connect) */
+        if (strncmp(one, "ldapi://", 8) != 0 &&
+            (lud->lud_port < 1 || lud->lud_port > 65535 || !url_port_ok(one))) {
+            ldap_free_urldesc(lud);
+            perr(p, "%s: '%s': the port must be 1 to 65535", k->name, one);
             return -1;
         }
         ldap_free_urldesc(lud);
@@ -397,6 +449,8 @@ static int set_secret(conf_parse *p, const conf_key *k, const char *v)
         perr(p, "%s %s: must be an absolute path", k->name, v);
         return -1;
     }
+    if (p->policy_only)
+        return dup_str(p, str_field(p->c, k->off), v);
     secret = read_secret(v, why, sizeof(why));
     if (secret == NULL) {
         perr(p, "%s %s", k->name, why);
@@ -420,6 +474,16 @@ static int set_value(conf_parse *p, const conf_key *k, const char *v)
         if (!url_ok(k, v) || strpbrk(v, " \t") != NULL) {
             perr(p, "%s: '%s' must start with %s%s%s", k->name, v, k->schemes[0],
                  k->schemes[1] ? " or " : "", k->schemes[1] ? k->schemes[1] : "");
+            return -1;
+        }
+        if (!url_port_ok(v)) {
+            perr(p, "%s: '%s': the port must be 1 to 65535", k->name, v);
+            return -1;
+        }
+        return dup_str(p, str_field(p->c, k->off), v);
+    case CT_DN:
+        if (!dn_ok(v)) {
+            perr(p, "%s: '%s' is not a valid LDAP DN", k->name, v);
             return -1;
         }
         return dup_str(p, str_field(p->c, k->off), v);
@@ -658,6 +722,19 @@ static int load_timezone(conf_parse *p)
     return 0;
 }
 
+static int check_policy(conf_parse *p)
+{
+    icsoe_conf *c = p->c;
+
+    if (c->pwpolicy.min_length > c->pwpolicy.max_length) {
+        p->line = p->seen[key_index("password_min_length")];
+        perr(p, "password_min_length %u is greater than password_max_length %u",
+             c->pwpolicy.min_length, c->pwpolicy.max_length);
+        return -1;
+    }
+    return 0;
+}
+
 /* Checks that need the whole file; errors point at the end of the file or
  * at the line of the key involved. */
 static int check_file(conf_parse *p)
@@ -698,13 +775,7 @@ static int check_file(conf_parse *p)
         c->server_timeout = c->timeout;
     if (check_mail_keys(p) != 0)
         return -1;
-    if (c->pwpolicy.min_length > c->pwpolicy.max_length) {
-        p->line = p->seen[key_index("password_min_length")];
-        perr(p, "password_min_length %u is greater than password_max_length %u",
-             c->pwpolicy.min_length, c->pwpolicy.max_length);
-        return -1;
-    }
-    return 0;
+    return check_policy(p);
 }
 
 /* The Unix identity keys come as a whole: both ranges, each min <= max,
@@ -904,7 +975,9 @@ static int parse_buffer(conf_parse *p, char *buf, size_t len)
     return 0;
 }
 
-icsoe_conf *icsoe_conf_load(const char *path, char *err, size_t errlen)
+/* Both loaders: the whole file is parsed with the same rules; the policy
+ * loader reads no secret file and checks only the password_* keys. */
+static icsoe_conf *conf_load(const char *path, int policy_only, char *err, size_t errlen)
 {
     conf_parse p;
     char *buf = NULL;
@@ -916,6 +989,7 @@ icsoe_conf *icsoe_conf_load(const char *path, char *err, size_t errlen)
     p.path = path;
     p.err = err;
     p.errlen = errlen;
+    p.policy_only = policy_only;
     if (errlen > 0)
         err[0] = '\0';
     c = calloc(1, sizeof(*c));
@@ -936,11 +1010,15 @@ icsoe_conf *icsoe_conf_load(const char *path, char *err, size_t errlen)
     if (parse_buffer(&p, buf, len) != 0)
         goto out;
     p.line = p.line ? p.line : 1;
-    if (check_file(&p) != 0 || set_string_defaults(&p) != 0 ||
-        derive_login_url(&p) != 0 || check_unix(&p) != 0 ||
-        smtp_tls_policy(&p) != 0 || load_blocklist(&p) != 0 ||
-        load_timezone(&p) != 0)
+    if (policy_only) {
+        if (check_policy(&p) != 0 || load_blocklist(&p) != 0)
+            goto out;
+    } else if (check_file(&p) != 0 || set_string_defaults(&p) != 0 ||
+               derive_login_url(&p) != 0 || check_unix(&p) != 0 ||
+               smtp_tls_policy(&p) != 0 || load_blocklist(&p) != 0 ||
+               load_timezone(&p) != 0) {
         goto out;
+    }
     ok = 1;
 out:
     if (buf != NULL) {
@@ -954,6 +1032,16 @@ out:
     return c;
 }
 
+icsoe_conf *icsoe_conf_load(const char *path, char *err, size_t errlen)
+{
+    return conf_load(path, 0, err, errlen);
+}
+
+icsoe_conf *icsoe_conf_load_policy(const char *path, char *err, size_t errlen)
+{
+    return conf_load(path, 1, err, errlen);
+}
+
 void icsoe_conf_free(icsoe_conf *c)
 {
     size_t i;
@@ -963,7 +1051,8 @@ void icsoe_conf_free(icsoe_conf *c)
     for (i = 0; i < NKEYS; i++) {
         const conf_key *k = &conf_keys[i];
 
-        if (k->type == CT_STR || k->type == CT_URL || k->type == CT_SECRET)
+        if (k->type == CT_STR || k->type == CT_DN || k->type == CT_URL ||
+            k->type == CT_SECRET)
             free(*str_field(c, k->off));
         if (k->type == CT_SECRET)
             icsoe_free_secret(*str_field(c, k->aux));

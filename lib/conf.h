@@ -93,6 +93,11 @@ typedef struct icsoe_conf {
  * naming file and line.  Caller frees with icsoe_conf_free. */
 icsoe_conf *icsoe_conf_load(const char *path, char *err, size_t errlen);
 void icsoe_conf_free(icsoe_conf *c);
+/* The same file, parsed with the same rules, for the password policy alone
+ * (pwpolicy, blocklist): no secret file is read and no key is required, so
+ * a process that may not read the secrets (slapd's quality module, running
+ * as openldap) can use the site's icsoe.conf or a file of password_* keys. */
+icsoe_conf *icsoe_conf_load_policy(const char *path, char *err, size_t errlen);
 
 /* 1 for a portable Unix group name: [a-z_][a-z0-9_-]*, 1..32 bytes. */
 int icsoe_unix_name_ok(const char *s);

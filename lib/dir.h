@@ -177,6 +177,13 @@ icsoe_status icsoe_dir_capturist_set_email(icsoe_dir *d, const char *curp,
 icsoe_status icsoe_dir_capturist_unclaim_recover(icsoe_dir *d, const char *curp,
                                                  time_t claimed, time_t previous);
 
+/* Once per ppolicy lockout: records the account's pwdAccountLockedTime in
+ * icsoeLockNotice.  ICSOE_OK when this caller claimed it (it sends the
+ * "cuenta bloqueada" mail), ICSOE_ERR_EXISTS when that lock was already
+ * notified (or a concurrent caller won), ICSOE_ERR_NOT_FOUND when the
+ * account is not locked by ppolicy or does not exist.  Atomic. */
+icsoe_status icsoe_dir_capturist_claim_lock_notice(icsoe_dir *d, const char *curp);
+
 /* ---- one-time tokens ---- */
 /* Store hash+expiry+purpose, replacing (voiding) any previous token. */
 icsoe_status icsoe_dir_token_store(icsoe_dir *d, const char *curp,

@@ -18,7 +18,7 @@ lib_libicsoe_la_SOURCES = \
 	lib/dir.h lib/dir_internal.h lib/ldapesc.c lib/dir_conn.c lib/dir_route.c lib/dir_entry.c \
 	lib/csn.c lib/csn.h \
 	lib/dir_capturist.c lib/dir_contractor.c lib/dir_auth.c lib/dir_token.c \
-	lib/dir_pwstate.c lib/dir_posix.c
+	lib/dir_pwstate.c lib/dir_posix.c lib/dir_lock.c
 lib_libicsoe_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
 lib_libicsoe_la_LIBADD = $(LDAP_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
 
@@ -28,7 +28,8 @@ MAIL_TEMPLATE_FILES = \
 	templates/mail/activation.txt templates/mail/activation.html \
 	templates/mail/reset.txt templates/mail/reset.html \
 	templates/mail/password_set.txt templates/mail/password_set.html \
-	templates/mail/linked.txt templates/mail/linked.html
+	templates/mail/linked.txt templates/mail/linked.html \
+	templates/mail/locked.txt templates/mail/locked.html
 nodist_lib_libicsoe_la_SOURCES = lib/mail_templates.c
 BUILT_SOURCES = lib/mail_templates.c
 CLEANFILES += lib/mail_templates.c

@@ -92,8 +92,8 @@ icsoe_mail_fail icsoe_mail_classify(int curl_code, const char *cmd, const char *
 icsoe_status icsoe_mail_send(const icsoe_conf *conf, const icsoe_mail *m,
                              icsoe_mail_fail *fail, char *err, size_t errlen);
 
-/* Templated mails.  name is "activation", "reset", "password_set" or
- * "linked" (also gets contractor_rfc and contractor_name); the
+/* Templated mails.  name is "activation", "reset", "password_set",
+ * "locked" or "linked" (also gets contractor_rfc and contractor_name); the
  * subject is the text template's first line "Subject: ..." (one blank line
  * after it is skipped).  Templates come from
  * conf->mail_template_dir/<name>.txt|.html when set (each file that exists

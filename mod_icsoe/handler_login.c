@@ -6,20 +6,25 @@
  * the same directory work: a malformed CURP is verified as a fixed
  * well-formed CURP that has no account, so it also costs a decoy bind.
  * Success starts a brand-new session (fresh CSRF secret, nothing kept from
- * the pre-login cookie) and redirects to the validated return path. */
+ * the pre-login cookie) and redirects to the validated return path.
+ *
+ * A locked account (ppolicy lockout or admin lock) gets the same answer
+ * too: slapd reports the lock whatever the password, so a distinct message
+ * would tell anyone who guessed pwdMaxFailure times that the CURP exists.
+ * The owner of a ppolicy-locked account is told by mail instead, once per
+ * lock, with a reset link, after the response is out. */
 #include <string.h>
 
 #include "apr_strings.h"
 #include "http_protocol.h"
 #include "httpd.h"
 
+#include "account.h"
 #include "curp.h"
 #include "handlers.h"
 #include "secure.h"
 
 #define MSG_GENERIC "Usuario o contraseña incorrectos."
-#define MSG_LOCKED "Tu cuenta está bloqueada temporalmente por seguridad. " \
-    "Inténtalo de nuevo más tarde o pide ayuda a tu contratista."
 #define MSG_EXPIRED "Tu contraseña expiró. Usa «¿Olvidaste tu contraseña?» " \
     "para crear una nueva."
 #define MSG_LOGGED_OUT "Sesión cerrada."
@@ -159,6 +164,73 @@ static const char *audit_curp(request_rec *r, const char *curp,
     return ap_escape_logitem(r->pool, field);
 }
 
+/* The lock notice, run in a request-pool cleanup: after the response has
+ * been written, so the page takes the same time as for a wrong password,
+ * and with the request's directory handle (released after this). */
+typedef struct lock_notice {
+    request_rec *r;
+    icsoe_dir *d;
+    char curp[ICSOE_CURP_LEN + 1];
+} lock_notice;
+
+static const char *notify_lock(lock_notice *ln)
+{
+    const icsoe_conf *conf = icsoe_srv(ln->r)->conf;
+    icsoe_capturist c;
+    char err[256] = "";
+    icsoe_status st;
+
+    st = icsoe_dir_capturist_claim_lock_notice(ln->d, ln->curp);
+    if (st == ICSOE_ERR_EXISTS || st == ICSOE_ERR_NOT_FOUND)
+        return st == ICSOE_ERR_EXISTS ? "already-notified" : "not-ppolicy-locked";
+    if (st != ICSOE_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ln->r, ICSOE_LOGNO(1110)
+                      "icsoe login: lock notice for %s not recorded: %s: %s",
+                      ln->curp, icsoe_status_name(st), icsoe_dir_reason(ln->d));
+        return "error";
+    }
+    memset(&c, 0, sizeof(c));
+    st = icsoe_dir_capturist_get(ln->d, ln->curp, &c);
+    if (st == ICSOE_OK && c.status == ICSOE_CAPTURIST_ACTIVE)
+        st = icsoe_account_notify_locked(ln->d, conf, &c, err, sizeof(err));
+    icsoe_capturist_clear(&c);
+    if (st != ICSOE_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ln->r, ICSOE_LOGNO(1111)
+                      "icsoe login: lock notice for %s not sent: %s: %s",
+                      ln->curp, icsoe_status_name(st), err[0] ? err : icsoe_dir_reason(ln->d));
+        return "mail-failed";
+    }
+    return NULL;
+}
+
+static apr_status_t notify_lock_after_response(void *data)
+{
+    lock_notice *ln = data;
+    const char *why = notify_lock(ln);
+
+    icsoe_audit(ln->r, why == NULL ? "lock-notice-sent" : "lock-notice-skipped",
+                ln->curp, why);
+    return APR_SUCCESS;
+}
+
+static void queue_lock_notice(request_rec *r, const char *curp)
+{
+    lock_notice *ln;
+    icsoe_dir *d;
+
+    if (curp[0] == '\0')
+        return;
+    d = icsoe_dir_acquire(r);
+    if (d == NULL)
+        return;
+    ln = apr_pcalloc(r->pool, sizeof(*ln));
+    ln->r = r;
+    ln->d = d;
+    memcpy(ln->curp, curp, sizeof(ln->curp));
+    apr_pool_cleanup_register(r->pool, ln, notify_lock_after_response,
+                              apr_pool_cleanup_null);
+}
+
 static int login_ok(request_rec *r, const icsoe_capturist *c, const char *ret)
 {
     icsoe_session s;
@@ -214,7 +286,8 @@ static int handle_post(request_rec *r)
         break;
     case ICSOE_ERR_LOCKED:
         icsoe_audit(r, "login-locked", audit_curp(r, curp, curp_field), NULL);
-        rv = show_form(r, HTTP_OK, &s, ret, icsoe_pg_box(r, 1, MSG_LOCKED));
+        rv = show_form(r, HTTP_OK, &s, ret, icsoe_pg_box(r, 1, MSG_GENERIC));
+        queue_lock_notice(r, curp);
         break;
     case ICSOE_ERR_EXPIRED:
         icsoe_audit(r, "login-failed", audit_curp(r, curp, curp_field),

@@ -1038,14 +1038,10 @@ def test_unicode_confusables_and_nul_through_icsoectl(env, tmp_path):
 
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "enumeration through the ppolicy lockout message: after pwdMaxFailure "
-    "wrong guesses an existing CURP answers 'bloqueada' while an unknown one "
-    "keeps answering 'incorrectos' (slapd reports accountLocked whatever the "
-    "password, so handler_login.c cannot limit the message to a right "
-    "password); accepted trade-off: the product tells a locked capturist "
-    "why the login fails (issue 5), see SECURITY.md"))
 def test_lockout_message_does_not_tell_an_existing_curp(env):
+    """Enumeration through the lockout message (issue 13, defect 9): after
+    pwdMaxFailure wrong guesses an existing CURP answers exactly like an
+    unknown one -- the owner hears of the lock by mail instead."""
     env.slapd.set_policy(pwdMaxFailure=3)
     b = Browser(env.a)
     csrf = b.csrf()
@@ -1055,4 +1051,56 @@ def test_lockout_message_does_not_tell_an_existing_curp(env):
             b.post(LOGIN, {"csrf": csrf, "curp": user, "password": "adivinanza mala"})
         r = b.post(LOGIN, {"csrf": csrf, "curp": user, "password": "adivinanza mala"})
         answers[user] = answer_shape(r)
+    assert "pwdAccountLockedTime" in env.slapd.get(env.slapd.capturist_dn(CURP_A),
+                                                   ["pwdAccountLockedTime"])
     assert answers[CURP_A] == answers[CURP_UNKNOWN]
+    assert MSG_GENERIC in answers[CURP_A][3] and "bloquead" not in answers[CURP_A][3]
+    # even the right password answers the generic message while locked
+    r = b.post(LOGIN, {"csrf": csrf, "curp": CURP_A, "password": PW_A})
+    assert answer_shape(r) == answers[CURP_UNKNOWN]
+
+
+def test_lockout_mails_the_owner_once_per_lock_and_recovery_unlocks(env):
+    env.slapd.set_policy(pwdMaxFailure=3)
+    b = Browser(env.a)
+    csrf = b.csrf()
+    for _ in range(3):
+        b.post(LOGIN, {"csrf": csrf, "curp": CURP_A, "password": "adivinanza mala"})
+    env.smtp.assert_quiet(0.3)             # the guesses themselves mail nothing
+    for _ in range(4):                     # attempts while locked: one mail
+        b.post(LOGIN, {"csrf": csrf, "curp": CURP_A, "password": "adivinanza mala"})
+    msgs = env.smtp.wait_for(1, timeout=20)   # sent after the responses
+    time.sleep(0.5)
+    assert env.smtp.count() == 1
+    m = msgs[0]
+    assert CURP_A.lower() in m["To"].lower()
+    assert "se bloqueó" in m["Subject"]
+    body = env.smtp.text(m)
+    assert "se bloqueó temporalmente" in body and "la cuenta se desbloquea" in body
+    link = env.smtp.links(m)[0]
+    assert link.startswith("http://127.0.0.1/icsoe/activar?t=")
+    # an unknown CURP never gets anything, however often it is tried
+    for _ in range(5):
+        b.post(LOGIN, {"csrf": csrf, "curp": CURP_UNKNOWN, "password": "adivinanza mala"})
+    time.sleep(0.5)
+    assert env.smtp.count() == 1
+    # the recovery flow works while locked, and a new password unlocks
+    tok = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["t"][0]
+    c2 = b.csrf(ACTIVATE + "?t=" + tok)
+    new_pw = "Mariposa Monarca Migra 2025 sur"
+    r = b.post(ACTIVATE, {"csrf": c2, "t": tok, "password": new_pw,
+                          "password_confirm": new_pw})
+    assert r.status_code == 200 and "Tu contraseña se actualizó correctamente" in r.text, \
+        r.text[:800]
+    assert "pwdAccountLockedTime" not in env.slapd.get(
+        env.slapd.capturist_dn(CURP_A), ["pwdAccountLockedTime"])
+    assert Browser(env.a).login(CURP_A, new_pw).status_code == 303
+
+
+def test_admin_locked_account_gets_no_lock_mail(env):
+    b = Browser(env.a)
+    csrf = b.csrf()
+    for _ in range(3):
+        r = b.post(LOGIN, {"csrf": csrf, "curp": CURP_L, "password": PW_B})
+        assert MSG_GENERIC in r.text
+    env.smtp.assert_quiet(0.5)

@@ -321,3 +321,33 @@ def test_example_config_parses(tmp_path, secret):
     p.write_text(text)
     r = check(str(p))
     assert r.status == "ok", r.stdout
+
+
+@pytest.mark.parametrize("key, value", [
+    ("base", "not a dn"), ("base", "dc=icsoe,,dc=test"), ("base", "=x"),
+    ("binddn", "icsoe-reader"), ("writer_binddn", "cn=w,,dc=x"),
+])
+def test_dn_syntax_is_checked_when_loading(write, secret, key, value):
+    """A wrong base or binddn fails at load (so apache2ctl configtest and
+    icsoectl check catch it), not as "Usuario o contraseña incorrectos"."""
+    keys = {"uri": URI, "base": BASE}
+    if key == "binddn":
+        keys["bindpw_file"] = secret()
+    if key == "writer_binddn":
+        keys["writer_bindpw_file"] = secret(name="writerpw")
+    keys[key] = value
+    text = "".join(f"{k} {v}\n" for k, v in keys.items())
+    line = list(keys).index(key) + 1
+    error(write(text), line, f"{key}: '{value}' is not a valid LDAP DN")
+
+
+@pytest.mark.parametrize("key, value", [
+    ("uri", "ldap://127.0.0.1:99999"), ("uri", "ldap://127.0.0.1:0"),
+    ("uri", "ldaps://[::1]:70000"), ("smtp_url", "smtp://127.0.0.1:65536"),
+    ("smtp_url", "smtp://mail.example.org:"), ("activation_url", "https://x.example:0/a"),
+])
+def test_port_ranges_are_checked_when_loading(write, key, value):
+    text = f"uri {URI}\nbase {BASE}\n" if key != "uri" else f"base {BASE}\n"
+    text += f"{key} {value}\n"
+    line = 3 if key != "uri" else 2
+    error(write(text), line, "the port must be 1 to 65535")

@@ -129,6 +129,7 @@ class Slapd:
         self.decoy_pw = secrets.token_urlsafe(24)
         self.bindpw_file = os.path.join(self.workdir, "bindpw")
         self.conf_path = os.path.join(self.workdir, "slapd.conf")
+        self.policy_path = os.path.join(self.workdir, "pwpolicy.conf")
         self.dbdir = os.path.join(self.workdir, "db")
         self.logpath = os.path.join(self.workdir, "slapd.log")
         self.child = None
@@ -174,7 +175,7 @@ include {STOCK_SCHEMA}/inetorgperson.schema
 include {util.src("schema/icsoe.schema")}
 pidfile {self.workdir}/slapd.pid
 argsfile {self.workdir}/slapd.args
-modulepath /usr/lib/ldap
+modulepath /usr/lib/ldap:{os.path.dirname(util.built("slapd_icsoe/icsoe_pwcheck.so"))}
 moduleload back_mdb
 moduleload ppolicy
 moduleload argon2
@@ -191,6 +192,8 @@ include {self.workdir}/db.conf
 """
         with open(self.conf_path, "w") as f:
             f.write(conf)
+        # the password_* keys slapd's quality module reads (pwdCheckModuleArg)
+        self.write_policy()
         fd = os.open(self.bindpw_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(self.bindpw + "\n")
@@ -208,6 +211,13 @@ include {self.workdir}/db.conf
         with open(path, "w") as f:
             f.write(text)
         return path
+
+    def write_policy(self, text="password_min_length 15\npassword_max_length 128\n"):
+        """The policy file of the quality module (icsoe.conf syntax, only
+        password_* keys matter); read at every check, so a change is live."""
+        with open(self.policy_path, "w") as f:
+            f.write(text)
+        os.chmod(self.policy_path, 0o644)
 
     def _slaptest(self):
         r = subprocess.run([SLAPTEST, "-u", "-f", self.conf_path],
@@ -281,6 +291,7 @@ include {self.workdir}/db.conf
                              "dc": [dc], "o": ["ICSOE test"]})
         values = {"writer_password_hash": ssha(self.bindpw),
                   "reader_password_hash": ssha(self.reader_pw),
+                  "pwcheck_conf": self.policy_path,
                   "decoy_password": self.decoy_pw}
         for name in ("bootstrap.ldif", "ppolicy-default.ldif"):
             text = render(open(util.src(f"schema/{name}")).read(), self.base, **values)
