@@ -163,30 +163,31 @@ def test_failback_only_after_the_first_server_has_caught_up(tmp_path, pair):
 
 # ---- schema/mirror.ldif: today's single cn=config server becomes ldap1 ----
 
-def test_online_conversion_of_a_single_cn_config_server(tmp_path):
-    """A server installed the README's way (Debian's stock cn=config, then
-    schema/README.md's block) takes replicator.ldif and mirror.ldif while
-    running, over ldapi with SASL EXTERNAL as docs/scale-out.md says; a
-    second node started empty (slapd.conf form, mirror-example.conf)
-    copies everything, and writes flow both ways."""
-    from harness.slapd import Slapd, render, ssha
+def _csn(node, base):
+    out = node.search(base, "-s", "base", "contextCSN").stdout
+    return sorted(re.findall(r"^contextCSN: (\S+)", out, re.M))
+
+
+def test_online_conversion_and_a_second_node_from_its_config(tmp_path):
+    """docs/scale-out.md, literally: a server installed the README's way
+    (Debian's stock cn=config, then schema/README.md's block) gets
+    replicator.ldif and mirror.ldif while running (SASL EXTERNAL over
+    ldapi); ldap2 is its cn=config (slapcat -n0) with serverID, rid and
+    provider changed, loaded with slapadd -n0 into an empty server.  ldap2
+    copies everything, clients fail over to it, and its writes reach ldap1."""
+    import types
+    from harness.slapd import render, ssha
     from test_slapd_setup import BASE, StockSlapd, run_readme
-    n1 = StockSlapd(tmp_path / "n1")
     (tmp_path / "n1").mkdir()
+    (tmp_path / "n2").mkdir()
+    n1, n2 = StockSlapd(tmp_path / "n1"), StockSlapd(tmp_path / "n2")
     n1.create()
     n1.start()
-    n2 = None
     try:
         etc = tmp_path / "etc"
         r = run_readme(n1, etc)
         assert r.returncode == 0, r.stdout + r.stderr
-        n2 = Slapd(tmp_path / "n2", base=BASE)
-        n2.reader_pw = (etc / "bindpw").read_text().strip()
-        n2.bindpw = (etc / "writerpw").read_text().strip()
         replpw = "repl-" + CURP
-        n2.mirror = {"server_id": 2, "rid": "002", "peer_uri": n1.uri + "/",
-                     "replicator_pw": replpw}
-        n2.bootstrap = False
         n1.ext(["ldapadd"], input=f"""dn: uid={CURP},ou=capturistas,{BASE}
 objectClass: inetOrgPerson
 objectClass: icsoeCapturist
@@ -197,33 +198,51 @@ icsoeStatus: active
 icsoeEpoch: 0
 userPassword: {PASSWORD}
 """)
+        # ldap1: the replication account, then the conversion
         n1.ext(["ldapadd"], input=render(open(util.src("schema/replicator.ldif")).read(), BASE,
                                          replicator_password_hash=ssha(replpw)))
         n1.ext(["ldapmodify"], input=render(
             open(util.src("schema/mirror.ldif")).read(), BASE,
             database="olcDatabase={1}mdb,cn=config", server_id="1", rid="001",
             peer_uri=n2.uri + "/", replicator_password=replpw))
+        # ldap2: ldap1's cn=config with its own serverID, rid, provider (and,
+        # here only, paths), into an empty server
+        r = subprocess.run(["/usr/sbin/slapcat", "-n0", "-F", str(n1.confdir),
+                            "-o", "ldif-wrap=no"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        cfg = r.stdout
+        for old, new in (("olcServerID: 1\n", "olcServerID: 2\n"), ("rid=001", "rid=002"),
+                         (f"provider={n2.uri}/", f"provider={n1.uri}/"),
+                         (f"{tmp_path}/n1/", f"{tmp_path}/n2/")):
+            assert old in cfg, old
+            cfg = cfg.replace(old, new)
+        n2.confdir.mkdir()
+        n2.dbdir.mkdir()
+        (tmp_path / "n2" / "config.ldif").write_text(cfg)
+        r = subprocess.run(["/usr/sbin/slapadd", "-n0", "-F", str(n2.confdir), "-l",
+                            str(tmp_path / "n2" / "config.ldif")], capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
         n2.start()
-
-        def n1_csn():
-            out = n1.search(BASE, "-s", "base", "contextCSN").stdout
-            return sorted(re.findall(r"^contextCSN: (\S+)", out, re.M))
-        util.wait_until(lambda: n1_csn() and n1_csn() == n2.context_csn(), 20,
-                        "n2 copies n1")
-        assert n2.get(n2.capturist_dn(CURP), ["uid"]) is not None
-        # the clients fail over from one to the other
-        conf = IcsoeConf(tmp_path / "etc-client", n2, uri=[n1.uri, n2.uri])
+        util.wait_until(lambda: _csn(n1, BASE) and _csn(n1, BASE) == _csn(n2, BASE), 20,
+                        "ldap2 copies ldap1")
+        assert f"uid: {CURP}" in n2.search(f"uid={CURP},ou=capturistas,{BASE}", "-s", "base",
+                                             "uid").stdout
+        # the clients: both uris, ldap1 first; then ldap1 down
+        acct = types.SimpleNamespace(
+            uri=n1.uri, base=BASE, reader_dn=f"cn=icsoe-reader,{BASE}",
+            reader_pw=(etc / "bindpw").read_text().strip(),
+            binddn=f"cn=icsoe-writer,{BASE}", bindpw=(etc / "writerpw").read_text().strip())
+        conf = IcsoeConf(tmp_path / "etc-client", acct, uri=[n1.uri, n2.uri])
         r = verify_once(conf)
         assert r.status == "ok", r.stdout + r.stderr
         n1.stop()
         assert verify_once(conf).status == "ok"
-        # a write on n2 alone (a failure count) reaches n1 when it is back
+        # a write on ldap2 alone (a failure count) reaches ldap1 when it is back
         assert verify_once(conf, "wrong").status == "invalid_credentials"
         n1.start()
         util.wait_until(lambda: "pwdFailureTime:" in n1.search(
             f"uid={CURP},ou=capturistas,{BASE}", "-s", "base", "pwdFailureTime").stdout,
-            20, "the failure on n2 replicated to n1")
+            20, "the failure on ldap2 replicated to ldap1")
     finally:
-        if n2 is not None:
-            n2.stop()
+        n2.stop()
         n1.stop()
