@@ -375,8 +375,11 @@ static icsoe_status group_lookup(icsoe_dir *d, const char *attr, const char *val
     if (st == ICSOE_OK && n == 0)
         st = ICSOE_ERR_NOT_FOUND;
     if (st == ICSOE_OK && dn != NULL) {
-        *dn = dns[0];
-        dns[0] = strdup("");      /* keep free_strs simple */
+        *dn = dns[0];           /* handed over; the rest is freed here */
+        for (size_t i = 1; i < n; i++)
+            free(dns[i]);
+        free(dns);
+        dns = NULL;
     }
     free_strs(dns);
     return st;
