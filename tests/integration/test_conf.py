@@ -233,6 +233,13 @@ def test_uri_values(write):
     ("password_min_length 7", "7 is out of range (8..128)"),
     ("password_max_length 2000", "2000 is out of range (64..1024)"),
     ("token_lifetime 10", "10 is out of range"),
+    # issue 17: the mail keys
+    ("smtp_helo vm_01", "smtp_helo: 'vm_01' is not a host name"),
+    ("smtp_helo -icsoe.test", "is not a host name"),
+    ("smtp_helo [192.0.2.1", "is not a host name"),
+    ("smtp_tls_cacertfile certs/ca.pem", "smtp_tls_cacertfile certs/ca.pem: must be an absolute"),
+    ("timezone Mars/Olympus_Mons", "timezone: unknown time zone 'Mars/Olympus_Mons'"),
+    ("timezone ../../etc/passwd", "timezone: '../../etc/passwd' is not a time zone name"),
 ])
 def test_bad_values(write, line, fragment):
     error(write(f"uri {URI}\nbase {BASE}\n{line}\n"), 3, fragment)
