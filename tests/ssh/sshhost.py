@@ -144,6 +144,7 @@ class SshHost:
         akdir = os.path.join(w, "authorized_keys")
         os.makedirs(akdir, exist_ok=True)
         shutil.copyfile(self.rootkey + ".pub", os.path.join(akdir, "root"))
+        self.akdir = akdir
         self.sshd_config = os.path.join(w, "sshd_config")
         with open(self.sshd_config, "w") as f:
             f.write(f"""# private sshd of the ssh stage (tests/ssh/sshhost.py)

@@ -12,6 +12,7 @@ that cannot be changed in the login (or whose new value does not work),
 root's key login broken by the new stack, a stage that edits /etc."""
 import hashlib
 import os
+import shutil
 import socket
 import time
 
@@ -318,6 +319,27 @@ def test_expired_password_is_changed_in_the_login(host):
 
 def test_root_key_login_still_works(host):
     root_key_login(host)
+
+
+def test_capturist_key_is_refused_password_works(host):
+    """A key in a capturist's authorized_keys (planted by whoever got into
+    its session once) opens nothing: capturists are keyboard-interactive
+    only (conf/ssh/sshd_config.d/icsoe.conf, Match Group capturistas)."""
+    key = paramiko.Ed25519Key.from_private_key_file(host.rootkey)
+    shutil.copyfile(host.rootkey + ".pub", os.path.join(host.akdir, CURP_OK))
+    try:
+        sock = socket.create_connection(("127.0.0.1", host.port), timeout=20)
+        t = paramiko.Transport(sock)
+        try:
+            t.start_client(timeout=20)
+            with pytest.raises(paramiko.AuthenticationException):
+                t.auth_publickey(CURP_OK, key)
+            assert not t.is_authenticated()
+        finally:
+            t.close()
+        assert Login(host, CURP_OK, password(PASSWORD), "true").ok
+    finally:
+        os.remove(os.path.join(host.akdir, CURP_OK))
 
 
 def root_key_login(host):
