@@ -72,3 +72,12 @@ def commands(text):
             out.append(line)
             cont = line.rstrip().endswith("\\")
     return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    # docblocks.py TOPDIR NAME: print the commands of one sh block
+    import sys
+    lang, text = load(sys.argv[1])[sys.argv[2]]
+    if lang != "sh":
+        sys.exit(f"docblocks: block '{sys.argv[2]}' is not a sh block")
+    sys.stdout.write(commands(text))

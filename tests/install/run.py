@@ -12,7 +12,7 @@ libpam-icsoe with the profile still enabled, purges everything and checks
 that the machine is as it was: /etc/pam.d/common-* byte for byte, slapd's
 and apache2's configuration, data and running state, no process left.
 
-Usage: run.py TOPDIR DEBDIR WORKDIR"""
+Usage: run.py TOPDIR SRCDIR WORKDIR  (the packages are in SRCDIR/..)"""
 import email
 import email.policy
 import glob
@@ -218,13 +218,26 @@ class Machine:
 
 # ------------------------------------------------------------ the steps
 
-def sh_block(blocks, name, env=None):
+def admin_env(work):
+    """A root shell that answers apt's question with yes; "sudo" in a doc
+    command is a no-op here (we are root already, sudo may be absent)."""
+    bindir = os.path.join(work, "bin")
+    if not os.path.isdir(bindir):
+        os.makedirs(bindir)
+        with open(os.path.join(bindir, "sudo"), "w") as f:
+            f.write('#!/bin/sh\nexec "$@"\n')
+        os.chmod(os.path.join(bindir, "sudo"), 0o755)
+    return {**apt_env(), "APT_CONFIG": apt_yes(work),
+            "PATH": bindir + ":" + os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")}
+
+
+def sh_block(blocks, name, env=None, cwd=None):
     lang, text = blocks[name]
     check(lang == "sh", f"doc block '{name}' is not a sh block")
     cmds = docblocks.commands(text)
     say(f"docs [{name}]: " + " ; ".join(l.strip() for l in cmds.splitlines()
                                          if l.strip() and not l.startswith(" ")))
-    r = run(["sh", "-eu"], input=cmds, env={**os.environ, **(env or {})})
+    r = run(["sh", "-eu"], input=cmds, env={**os.environ, **(env or {})}, cwd=cwd)
     return r.stdout
 
 
@@ -232,13 +245,10 @@ def apt_env():
     return {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
 
 
-def install_packages(debdir):
-    debs = sorted(glob.glob(os.path.join(debdir, "*.deb")))
-    debs = [d for d in debs if "-dbgsym_" not in d]
-    check(len(debs) == 3, f"expected 3 packages in {debdir}, found {debs}")
-    say("apt-get install " + " ".join(os.path.basename(d) for d in debs))
-    run(["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "-q",
-         "--no-install-recommends", *debs], env=apt_env(), cwd=debdir)
+def install_packages(blocks, srcdir, work):
+    """README's command, run in the source tree where the packages were
+    built (they are in its parent)."""
+    sh_block(blocks, "install-packages", cwd=srcdir, env=admin_env(work))
     check(os.path.exists("/etc/apache2/mods-available/icsoe.load"),
           "mods-available/icsoe.load not installed")
     check(not os.path.exists("/etc/apache2/mods-enabled/icsoe.load"),
@@ -469,26 +479,26 @@ def reinstall_pam(debdir):
 
 
 def main():
-    top, debdir, work = sys.argv[1:4]
+    top, srcdir, work = sys.argv[1:4]
     # root's own scratch space, removed at the end (the caller may not be root)
     work = os.path.join(work, "root")
     os.makedirs(work, mode=0o700)
     try:
-        return steps(top, debdir, work)
+        return steps(top, srcdir, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def steps(top, debdir, work):
+def steps(top, srcdir, work):
     blocks = docblocks.load(top)
-    for name in ("slapd", "apache", "vhost", "apache-reload", "app", "app-modules",
+    for name in ("install-packages", "slapd", "apache", "vhost", "apache-reload", "app", "app-modules",
                  "contractor", "capturist", "pam-enable", "purge"):
         check(name in blocks, f"no doc block marked '{name}'")
     m = Machine(work)
     m.save()
     failure = None
     try:
-        install_packages(debdir)
+        install_packages(blocks, srcdir, work)
         configure_slapd(work)
         sh_block(blocks, "slapd")
         maildir = os.path.join(work, "mail")
@@ -514,11 +524,11 @@ def steps(top, debdir, work):
         logs_have_no_password()
         local_pw = pam_checks(m, blocks)
         remove_pam_with_profile_enabled(local_pw)
-        reinstall_pam(debdir)
+        reinstall_pam(os.path.dirname(srcdir))
         # README "Removing": the vhost lines go first, then the packages
         with open(site, "w") as f:
             f.write(site_text)
-        sh_block(blocks, "purge", env={**apt_env(), "APT_CONFIG": apt_yes(work)})
+        sh_block(blocks, "purge", env=admin_env(work))
         check(not os.path.exists("/etc/apache2/mods-enabled/icsoe.load"),
               "the module is still enabled after purge")
         check(not os.path.exists("/etc/apache2/mods-available/icsoe.load"),
