@@ -1082,3 +1082,70 @@ done:
     icsoe_free_secret(html);
     return st;
 }
+
+/* icsoectl check: connect, greeting, EHLO, STARTTLS (as smtp_starttls
+ * asks) and AUTH when smtp_user is set, then QUIT -- no MAIL command, so
+ * nothing is ever sent.  libcurl's CONNECT_ONLY stops right after the
+ * protocol's connection phase. */
+icsoe_status icsoe_mail_probe(const icsoe_conf *conf, char *err, size_t errlen)
+{
+    char errbuf[CURL_ERROR_SIZE];
+    long timeout = conf->smtp_timeout > 0 ? conf->smtp_timeout : 10;
+    long use_ssl = CURLUSESSL_NONE;
+    char *url = NULL;
+    CURL *h = NULL;
+    CURLcode rc = CURLE_OK;
+    icsoe_status st = ICSOE_ERR_INTERNAL;
+
+    errbuf[0] = '\0';
+    if (conf->smtp_url == NULL || conf->smtp_url[0] == '\0') {
+        icsoe_set_err(err, errlen, "smtp_url is not set");
+        return ICSOE_ERR_INVALID_INPUT;
+    }
+    if (conf->smtp_starttls == ICSOE_STARTTLS_TRY)
+        use_ssl = CURLUSESSL_TRY;
+    else if (conf->smtp_starttls == ICSOE_STARTTLS_REQUIRED)
+        use_ssl = CURLUSESSL_ALL;
+    url = smtp_url_with_ehlo(conf->smtp_url, conf->smtp_helo);
+    h = curl_easy_init();
+    if (url == NULL || h == NULL) {
+        icsoe_set_err(err, errlen, "out of memory");
+        goto done;
+    }
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, val); } while (0)
+    SET(CURLOPT_ERRORBUFFER, errbuf);
+    SET(CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+#else
+    SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS));
+#endif
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_CONNECTTIMEOUT, timeout);
+    SET(CURLOPT_TIMEOUT, timeout);
+    SET(CURLOPT_USE_SSL, use_ssl);
+    if (conf->smtp_tls_cacertfile != NULL && conf->smtp_tls_cacertfile[0] != '\0')
+        SET(CURLOPT_CAINFO, conf->smtp_tls_cacertfile);
+    if (conf->smtp_user != NULL && conf->smtp_user[0] != '\0') {
+        SET(CURLOPT_USERNAME, conf->smtp_user);
+        SET(CURLOPT_PASSWORD, conf->smtp_pass != NULL ? conf->smtp_pass : "");
+    }
+    SET(CURLOPT_CONNECT_ONLY, 1L);
+#undef SET
+    if (rc == CURLE_OK)
+        rc = curl_easy_perform(h);
+    if (rc != CURLE_OK) {
+        const char *where = strchr(conf->smtp_url, '@') == NULL ? conf->smtp_url : "SMTP server";
+
+        icsoe_set_err(err, errlen, "%s: %s", where,
+                      errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+        st = ICSOE_ERR_UNAVAILABLE;
+        goto done;
+    }
+    st = ICSOE_OK;
+done:
+    if (h != NULL)
+        curl_easy_cleanup(h);
+    free(url);
+    return st;
+}

@@ -105,4 +105,9 @@ icsoe_status icsoe_mail_send_template(const icsoe_conf *conf, const char *name,
                                       const char *to_addr, const char *to_name,
                                       icsoe_mail_fail *fail, char *err, size_t errlen);
 
+/* The SMTP server answers: greeting, EHLO, STARTTLS when smtp_starttls
+ * asks for it, AUTH when smtp_user is set; no mail is sent.  For
+ * "icsoectl check".  ICSOE_ERR_UNAVAILABLE with err saying why. */
+icsoe_status icsoe_mail_probe(const icsoe_conf *conf, char *err, size_t errlen);
+
 #endif

@@ -59,6 +59,9 @@ static const ctl_cmd commands[] = {
     { "efirma", "show", ctl_efirma_show, "FILE",
       "show a SAT e.firma/CSD certificate (.cer or PEM); exit 0 only for a "
       "currently valid FIEL" },
+    { "check", "", ctl_check, "[--key FILE]...",
+      "check the whole set-up: configuration, files, each LDAP server and "
+      "account, schema, ppolicy and quality module, SMTP (exit 0 or 1)" },
     { "validate", "curp", ctl_validate_curp, "VALUE...",
       "check CURPs (no configuration needed)" },
     { "validate", "rfc", ctl_validate_rfc, "[--strict] VALUE...",
@@ -103,8 +106,9 @@ void ctl_warn(const char *fmt, ...)
 
 void ctl_print_usage(FILE *f, const ctl_cmd *cmd)
 {
-    fprintf(f, "usage: icsoectl [-c FILE] [--json] [-v] %s %s%s%s\n", cmd->object,
-            cmd->verb, cmd->args[0] != '\0' ? " " : "", cmd->args);
+    fprintf(f, "usage: icsoectl [-c FILE] [--json] [-v] %s%s%s%s%s\n", cmd->object,
+            cmd->verb[0] != '\0' ? " " : "", cmd->verb, cmd->args[0] != '\0' ? " " : "",
+            cmd->args);
 }
 
 int ctl_usage_error(const char *fmt, ...)
@@ -131,7 +135,8 @@ static void print_all_usage(FILE *f)
           "  -h, --help         this help;  --version  the version\n"
           "\ncommands:\n", f);
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %s %s%s%s\n      %s\n", commands[i].object, commands[i].verb,
+        fprintf(f, "  %s%s%s%s%s\n      %s\n", commands[i].object,
+                commands[i].verb[0] != '\0' ? " " : "", commands[i].verb,
                 commands[i].args[0] != '\0' ? " " : "", commands[i].args,
                 commands[i].summary);
     fputs("\nexit status: 0 ok, 1 bad input or usage (or an address the mail server\n"
@@ -340,7 +345,7 @@ int ctl_arg_curp(const char *in, char out[ICSOE_CURP_LEN + 1])
 
 /* ---- directory ---- */
 
-static const char *config_path(const ctl *c)
+const char *ctl_config_path(const ctl *c)
 {
     const char *env;
 
@@ -359,7 +364,7 @@ int ctl_open_dir(ctl *c)
     if (c->dir != NULL)
         return CTL_EXIT_OK;
     if (c->conf == NULL) {
-        c->conf = icsoe_conf_load(config_path(c), err, sizeof(err));
+        c->conf = icsoe_conf_load(ctl_config_path(c), err, sizeof(err));
         if (c->conf == NULL) {
             ctl_err("%s", err[0] != '\0' ? err : "cannot load the configuration");
             return CTL_EXIT_CONFIG;
@@ -495,6 +500,8 @@ static const ctl_cmd *find_command(const char *object, const char *verb,
         if (strcmp(commands[i].object, object) != 0)
             continue;
         *object_known = 1;
+        if (commands[i].verb[0] == '\0')
+            return &commands[i];     /* a command without verb ("check") */
         if (verb != NULL && strcmp(commands[i].verb, verb) == 0)
             return &commands[i];
     }
@@ -560,8 +567,13 @@ static int run(ctl *c, int argc, char **argv)
     ctl_current = cmd;
     /* The verb's argv starts at the verb itself; optind = 0 makes glibc's
      * getopt start over. */
-    argv += optind + 1;
-    argc -= optind + 1;
+    if (cmd->verb[0] == '\0') {       /* argv starts at the command word */
+        argv += optind;
+        argc -= optind;
+    } else {
+        argv += optind + 1;
+        argc -= optind + 1;
+    }
     optind = 0;
     return cmd->fn(c, argc, argv);
 }

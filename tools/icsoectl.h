@@ -101,6 +101,8 @@ int ctl_arg_curp(const char *in, char out[ICSOE_CURP_LEN + 1]);
 /* Load the configuration and open the directory handle (lazily connected).
  * Returns an exit code (0 on success) after printing the error. */
 int ctl_open_dir(ctl *c);
+/* -c, else $ICSOE_CONFIG, else the default path. */
+const char *ctl_config_path(const ctl *c);
 /* After ctl_open_dir: the keys needed to issue activation links (and to
  * mail them when send) are set.  Checked before anything is written, so a
  * half-configured host creates no account without its email. */
@@ -151,6 +153,7 @@ int ctl_posix_sync(ctl *c, const char *curp);
 int ctl_posix_group_gone(ctl *c, const char *rfc);
 
 int ctl_key_generate(ctl *c, int argc, char **argv);
+int ctl_check(ctl *c, int argc, char **argv);
 int ctl_efirma_show(ctl *c, int argc, char **argv);
 int ctl_validate_curp(ctl *c, int argc, char **argv);
 int ctl_validate_rfc(ctl *c, int argc, char **argv);
