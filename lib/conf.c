@@ -23,6 +23,7 @@
 #include <ldap.h>
 
 #include "conf.h"
+#include "fileperm.h"
 #include "secure.h"
 #include "tz.h"
 
@@ -145,8 +146,9 @@ static void *field(icsoe_conf *c, size_t off)
 
 /* ---- secret files ---- */
 
-/* Checks an open descriptor: regular file, no permission bit for group or
- * other (rw for others would let them read or replace the secret). */
+/* Checks an open descriptor against the secret rule of fileperm.h:
+ * owned by root or by us, nobody else writes, others never read, the
+ * group may read (Debian's 0640 root:<group>). */
 static int check_secret_fd(int fd, const char *path, char *err, size_t errlen)
 {
     struct stat st;
@@ -155,19 +157,7 @@ static int check_secret_fd(int fd, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
-        return -1;
-    }
-    if (st.st_mode & (S_IRGRP | S_IROTH)) {
-        snprintf(err, errlen, "%s: readable by group or others (chmod 600)", path);
-        return -1;
-    }
-    if (st.st_mode & (S_IWGRP | S_IWOTH | S_IXGRP | S_IXOTH)) {
-        snprintf(err, errlen, "%s: accessible by group or others (chmod 600)", path);
-        return -1;
-    }
-    return 0;
+    return icsoe_file_trusted(&st, path, ICSOE_FILE_SECRET, err, errlen);
 }
 
 static int open_secret(const char *path, char *err, size_t errlen)
@@ -900,11 +890,20 @@ static char *slurp(conf_parse *p, size_t *len)
     char *buf = NULL;
     size_t cap = 0, n = 0;
     FILE *f = fopen(p->path, "re");
+    struct stat st;
 
     if (f == NULL) {
         snprintf(p->err, p->errlen, "%s: %s", p->path, strerror(errno));
         return NULL;
     }
+    /* The file steers a root process (PAM, Apache): see fileperm.h. */
+    if (fstat(fileno(f), &st) != 0) {
+        snprintf(p->err, p->errlen, "%s: %s", p->path, strerror(errno));
+        goto fail;
+    }
+    if (icsoe_file_trusted(&st, p->path, ICSOE_FILE_CONFIG, p->err,
+                           p->errlen) != 0)
+        goto fail;
     for (;;) {
         size_t r;
 

@@ -18,7 +18,8 @@ lib_libicsoe_la_SOURCES = \
 	lib/dir.h lib/dir_internal.h lib/ldapesc.c lib/dir_conn.c lib/dir_route.c lib/dir_entry.c \
 	lib/csn.c lib/csn.h \
 	lib/dir_capturist.c lib/dir_contractor.c lib/dir_auth.c lib/dir_token.c \
-	lib/dir_pwstate.c lib/dir_posix.c lib/dir_lock.c
+	lib/dir_pwstate.c lib/dir_posix.c lib/dir_lock.c \
+	lib/fileperm.h lib/fileperm.c
 lib_libicsoe_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
 lib_libicsoe_la_LIBADD = $(LDAP_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS)
 

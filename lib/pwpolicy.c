@@ -24,9 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "err.h"
 #include "pwpolicy.h"
 #include "secure.h"
+#include "fileperm.h"
 
 #define PW_DEFAULT_MIN 15
 #define PW_DEFAULT_MAX 128
@@ -459,6 +461,25 @@ static icsoe_blocklist *bl_finish(bl_build *b)
     return bl;
 }
 
+/* The blocklist is read by root (PAM, Apache at start-up): nobody else may
+ * write it (fileperm.h), or a local user could empty it. */
+static int blocklist_file_trusted(FILE *f, const char *path, char *err,
+                                  size_t errlen)
+{
+    struct stat st;
+    char why[512];
+
+    if (fstat(fileno(f), &st) != 0) {
+        icsoe_set_err(err, errlen, "%s: %s", path, strerror(errno));
+        return 0;
+    }
+    if (icsoe_file_trusted(&st, path, ICSOE_FILE_CONFIG, why, sizeof(why)) != 0) {
+        icsoe_set_err(err, errlen, "%s", why);
+        return 0;
+    }
+    return 1;
+}
+
 icsoe_blocklist *icsoe_blocklist_load(const char *path, char *err, size_t errlen)
 {
     bl_build b = { 0 };
@@ -478,6 +499,8 @@ icsoe_blocklist *icsoe_blocklist_load(const char *path, char *err, size_t errlen
         icsoe_set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         goto cleanup;
     }
+    if (!blocklist_file_trusted(f, path, err, errlen))
+        goto cleanup;
     for (;;) {
         size_t len = 0;
         bl_line_status st = bl_read_line(f, line, &len);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 #include "err.h"
+#include "fileperm.h"
 #include "input.h"
 #include "secure.h"
 #include "session.h"
@@ -138,6 +139,7 @@ fail:
 static int key_file_mode_ok(int fd, const char *path, char *err, size_t errlen)
 {
     struct stat st;
+    char why[512];
 
     if (fstat(fd, &st) != 0) {
         icsoe_set_err(err, errlen, "session key %s: %s", path, strerror(errno));
@@ -149,6 +151,11 @@ static int key_file_mode_ok(int fd, const char *path, char *err, size_t errlen)
     }
     if ((st.st_mode & 077) != 0) {
         icsoe_set_err(err, errlen, "session key %s: readable by group or others (chmod 600)", path);
+        return -1;
+    }
+    /* owned by root or by us (fileperm.h) */
+    if (icsoe_file_trusted(&st, path, ICSOE_FILE_KEY, why, sizeof(why)) != 0) {
+        icsoe_set_err(err, errlen, "session key %s", why);
         return -1;
     }
     return 0;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "err.h"
 #include "template.h"
+#include "fileperm.h"
 
 #define TEMPLATE_NAME_MAX 32
 
@@ -206,6 +207,7 @@ char *icsoe_template_read_file(const char *path, size_t maxlen, size_t *len,
                                char *err, size_t errlen)
 {
     struct stat st;
+    char why[512];
     char *buf = NULL;
     size_t n = 0;
     int fd;
@@ -225,6 +227,12 @@ char *icsoe_template_read_file(const char *path, size_t maxlen, size_t *len,
     }
     if (!S_ISREG(st.st_mode)) {
         icsoe_set_err(err, errlen, "template %s: not a regular file", path);
+        goto fail;
+    }
+    /* Templates are read by root (Apache at start-up, icsoectl): nobody
+     * else may write them (fileperm.h). */
+    if (icsoe_file_trusted(&st, path, ICSOE_FILE_CONFIG, why, sizeof(why)) != 0) {
+        icsoe_set_err(err, errlen, "template %s", why);
         goto fail;
     }
     if ((unsigned long long)st.st_size > maxlen) {

@@ -265,12 +265,11 @@ def test_binddn_needs_bindpw_file(write, secret):
 
 
 @pytest.mark.parametrize("mode,fragment", [
-    (0o644, "readable by group or others (chmod 600)"),
-    (0o640, "readable by group or others (chmod 600)"),
-    (0o604, "readable by group or others (chmod 600)"),
-    (0o620, "accessible by group or others (chmod 600)"),
-    (0o601, "accessible by group or others (chmod 600)"),
-])
+    (0o644, "accessible by others (chmod 600, or 640 root:GROUP)"),
+    (0o604, "accessible by others (chmod 600, or 640 root:GROUP)"),
+    (0o620, "writable by group or others (chmod go-w)"),
+    (0o601, "accessible by others (chmod 600, or 640 root:GROUP)"),
+])   # 0640 is accepted: test_file_trust.py
 def test_secret_file_permissions(write, secret, mode, fragment):
     pw = secret(mode=mode)
     path = write(f"uri {URI}\nbase {BASE}\nbinddn cn=x,{BASE}\nbindpw_file {pw}\n")
