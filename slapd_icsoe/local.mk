@@ -7,7 +7,8 @@
 slapdmod_LTLIBRARIES = slapd_icsoe/icsoe_pwcheck.la
 slapd_icsoe_icsoe_pwcheck_la_SOURCES = slapd_icsoe/pwcheck.c \
 	lib/conf.c lib/conf.h lib/pwpolicy.c lib/pwpolicy.h \
-	lib/secure.c lib/secure.h lib/err.c lib/err.h lib/tz.c lib/tz.h
+	lib/secure.c lib/secure.h lib/err.c lib/err.h lib/tz.c lib/tz.h \
+	lib/fileperm.c lib/fileperm.h
 slapd_icsoe_icsoe_pwcheck_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 slapd_icsoe_icsoe_pwcheck_la_LDFLAGS = -module -avoid-version -shared \
 	-Wl,--version-script=$(srcdir)/slapd_icsoe/pwcheck.map -Wl,-z,defs
