@@ -54,9 +54,26 @@ def checksums():
                 out[p] = hashlib.sha256(f.read()).hexdigest()
         except FileNotFoundError:
             out[p] = None
+    out["debconf libpam-runtime/profiles"] = debconf_profiles()
     out["/run/sshd exists"] = os.path.exists("/run/sshd")
     out["/run/nslcd/socket exists"] = os.path.exists("/run/nslcd/socket")
     return out
+
+
+def debconf_profiles():
+    """The PAM profiles the machine's debconf has chosen (pam-auth-update
+    records them there; the profile host must not change them)."""
+    try:
+        with open(os.path.join(sshhost.DEBCONF_DIR, "config.dat"), encoding="utf-8",
+                  errors="replace") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return None
+    i = text.find("\nName: libpam-runtime/profiles\n")
+    if i < 0:
+        return None
+    block = text[i + 1:text.find("\n\n", i + 1)]
+    return [line for line in block.splitlines() if line.startswith("Value:")]
 
 
 def icsoectl(conf, *args):
