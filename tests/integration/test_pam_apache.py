@@ -96,6 +96,8 @@ LoadModule alias_module {MODULES}/mod_alias.so
 LoadModule auth_basic_module {MODULES}/mod_auth_basic.so
 LoadModule authnz_pam_module {MODULES}/mod_authnz_pam.so
 LoadModule mime_module {MODULES}/mod_mime.so
+LogFormat "%>s %u" user
+CustomLog {workdir}/access.log user
 DocumentRoot {docroot}
 <Directory {docroot}>
     Require all granted
@@ -189,6 +191,23 @@ def test_basic_auth_through_pam_admits_a_capturist(pam_apache):
     r = requests.get(url, auth=(CURP, PW), timeout=30)
     assert r.status_code == 200, pam_apache.error_log()[-3000:]
     assert r.text == "hola capturista\n"
+
+
+def test_basic_auth_user_names_with_control_characters_are_refused(pam_apache):
+    """mod_authnz_pam's REMOTE_USER once could be "CURP\\n" (issue 13,
+    defect 2): such names are refused now.  A lower-case CURP is admitted;
+    mod_authnz_pam keeps the name as typed in REMOTE_USER (it does not read
+    PAM_USER back, documented in pam_icsoe(8))."""
+    url = pam_apache.url + "/privado/hola.txt"
+    for user in (CURP + "\n", "\t" + CURP, CURP + "\r", f" {CURP.lower()} "):
+        assert requests.get(url, auth=(user, PW), timeout=30).status_code == 401
+    r = requests.get(url, auth=(CURP.lower(), PW), timeout=30)
+    assert r.status_code == 200
+    pam_apache.stop()
+    with open(os.path.join(pam_apache.workdir, "access.log")) as f:
+        admitted = [line.split(" ", 1)[1].rstrip("\n") for line in f
+                    if line.startswith("200 ")]
+    assert admitted == [CURP.lower()], admitted
 
 
 def test_basic_auth_through_pam_refuses_a_wrong_password(pam_apache):
