@@ -167,25 +167,57 @@ static int read_csn(icsoe_dir *d, LDAP *ld, csn_set *out)
     return e == NULL ? -1 : 0;
 }
 
+/* At most this long for asking the next server its contextCSN: it only
+ * guards against a restarted server that has not caught up, so a standby
+ * that hangs must not slow every new connection by a whole server_timeout
+ * (each PAM login is a new connection). */
+#define REFERENCE_PROBE_MS 1000
+
+/* Shortens the call's deadline to ms from now; returns the one to restore. */
+static struct timespec limit_deadline(icsoe_dir *d, long ms)
+{
+    struct timespec saved = d->deadline, lim;
+
+    clock_gettime(CLOCK_MONOTONIC, &lim);
+    lim.tv_sec += ms / 1000;
+    lim.tv_nsec += (ms % 1000) * 1000000L;
+    if (lim.tv_nsec >= 1000000000L) {
+        lim.tv_sec++;
+        lim.tv_nsec -= 1000000000L;
+    }
+    if (lim.tv_sec < d->deadline.tv_sec ||
+        (lim.tv_sec == d->deadline.tv_sec && lim.tv_nsec < d->deadline.tv_nsec))
+        d->deadline = lim;
+    return saved;
+}
+
 /* The contextCSN of the first server after i that answers (the handle's
- * own connection when it is that server).  0 with out->n == 0 when none
- * answers. */
+ * own connection when it is that server), read within
+ * REFERENCE_PROBE_MS; a server that does not answer is remembered as
+ * down.  -1 when none answers. */
 static int reference_csn(icsoe_dir *d, size_t i, csn_set *out, size_t *ref)
 {
     size_t j;
 
     out->n = 0;
     for (j = i + 1; j < d->conf->nuri; j++) {
+        struct timespec saved;
+        icsoe_status st = ICSOE_OK;
         LDAP *ld = NULL;
-        int rc;
+        int rc = -1;
 
         if (j == d->cur && d->svc != NULL) {
             rc = read_csn(d, d->svc, out);
-        } else {
-            if (dir_server_is_down(d, j) || dir_open_server(d, j, &ld) != ICSOE_OK)
-                continue;
-            rc = read_csn(d, ld, out);
-            ldap_unbind_ext_s(ld, NULL, NULL);
+        } else if (!dir_server_is_down(d, j)) {
+            saved = limit_deadline(d, REFERENCE_PROBE_MS);
+            st = dir_open_server(d, j, &ld);
+            if (st == ICSOE_OK) {
+                rc = read_csn(d, ld, out);
+                ldap_unbind_ext_s(ld, NULL, NULL);
+            }
+            d->deadline = saved;
+            if (st == ICSOE_ERR_UNAVAILABLE)
+                dir_server_down(d, j, d->reason);
         }
         if (rc == 0) {
             *ref = j;

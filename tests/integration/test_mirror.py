@@ -126,6 +126,25 @@ def test_hanging_first_server_costs_a_bounded_wait_once(tmp_path, pair):
     assert err.count("is down") == 1, err
 
 
+def test_hanging_standby_does_not_stop_the_first_server(tmp_path, pair):
+    """A new connection to ldap1 asks ldap2 for its contextCSN (is ldap1 a
+    restarted server that has not caught up?).  A hung ldap2 costs that
+    question a bounded wait, then ldap1 is used; nothing goes to ldap2."""
+    a, b = pair
+    conf = conf_for(tmp_path, a, b)
+    b.child.signal(signal.SIGSTOP)
+    try:
+        before = binds(a)
+        for _ in range(2):
+            r = verify_once(conf)
+            assert r.status == "ok", r.stdout + r.stderr
+            assert r.elapsed < 4 + 4, r.elapsed        # bounded, generous
+        assert binds(a) == before + 2
+        assert "is down" in r.stderr
+    finally:
+        b.child.signal(signal.SIGCONT)
+
+
 def test_failback_only_after_the_first_server_has_caught_up(tmp_path, pair):
     a, b = pair
     conf = conf_for(tmp_path, a, b)
