@@ -279,7 +279,9 @@ def test_failed_recovery_mail_does_not_use_up_the_rate_limit(tmp_path, slapd, mt
 
     def ask():
         r = s.get(a.url("/icsoe/recuperar"), timeout=40)
-        csrf = re.search(r'name="csrf" value="([^"]*)"', r.text).group(1)
+        m = re.search(r'name="csrf" value="([^"]*)"', r.text)
+        assert m, (r.status_code, r.text[:3000])
+        csrf = m.group(1)
         r = s.post(a.url("/icsoe/recuperar"), timeout=20, data={
             "csrf": csrf, "curp": CURP_A, "email": email})
         assert r.status_code == 200
@@ -305,3 +307,42 @@ def test_failed_recovery_mail_does_not_use_up_the_rate_limit(tmp_path, slapd, mt
     a.wait_log("detail=rate-limited", timeout=40)
     time.sleep(0.5)
     assert mta.count() == 1
+
+
+def test_unsent_password_notice_is_resent(tmp_path, slapd, mta, apache):
+    """The "contraseña registrada" notice is recorded like the links: with
+    the relay down it is unsent (the password is stored all the same), and
+    resend --unsent sends it once the relay is back; a reset link that did
+    not go is left to the capturist (resend --unsent skips it)."""
+    conf = relay_conf(tmp_path, slapd, mta)
+    add_contractor(conf)
+    assert add_capturist(conf).returncode == 0
+    (msg,) = mta.wait_for(1)
+    (link,) = links(msg)
+    a = apache(icsoe_conf_path=conf.path)
+    s = requests.Session()
+    u = urllib.parse.urlsplit(link)
+    r = s.get(a.url(u.path + "?" + u.query), timeout=40)
+    csrf = re.search(r'name="csrf" value="([^"]*)"', r.text).group(1)
+    mta.pause()
+    r = s.post(a.url("/icsoe/activar"), data={
+        "csrf": csrf, "t": urllib.parse.parse_qs(u.query)["t"][0],
+        "password": GOOD_PW, "password_confirm": GOOD_PW}, timeout=40)
+    assert "Tu contraseña se actualizó correctamente" in r.text
+    assert slapd.can_bind(slapd.capturist_dn(CURP_A), GOOD_PW)
+    util.wait_until(lambda: mail_state(conf)["kind"] == "password_set", timeout=40,
+                    what="the notice's delivery record")
+    state = mail_state(conf)
+    assert state["state"] == "unsent" and state["error"], state
+    mta.resume()
+    p = icsoectl(conf, "capturist", "resend", "--unsent")
+    assert p.returncode == 0 and "password notice sent" in p.stdout, (p.stdout, p.stderr)
+    msgs = mta.wait_for(2)
+    assert msgs[1]["Subject"].startswith("Tu contraseña de ICSOE")
+    assert links(msgs[1]) == []          # a notice, no link
+    assert mail_state(conf)["state"] == "sent"
+    # nothing is sent twice
+    p = icsoectl(conf, "capturist", "resend", "--unsent")
+    assert p.returncode == 0 and "0 sent" in p.stdout
+    time.sleep(0.3)
+    assert mta.count() == 2
