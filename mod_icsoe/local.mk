@@ -8,7 +8,8 @@ mod_icsoe_mod_icsoe_la_SOURCES = \
 	mod_icsoe/mod_icsoe.h mod_icsoe/mod_icsoe.c mod_icsoe/config.c \
 	mod_icsoe/session_cookie.c mod_icsoe/dirpool.c mod_icsoe/form.c \
 	mod_icsoe/page.c mod_icsoe/scrub.c mod_icsoe/redact.c mod_icsoe/auth.c \
-	mod_icsoe/appinfo.c mod_icsoe/https_only.c mod_icsoe/cookie_strip.c
+	mod_icsoe/appinfo.c mod_icsoe/https_only.c mod_icsoe/cookie_strip.c \
+	mod_icsoe/template_check.c
 # ---- MODPAGES: page handler sources go on the next line ----
 include $(srcdir)/mod_icsoe/pages.mk
 # ---- end of MODPAGES sources ----

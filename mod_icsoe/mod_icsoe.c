@@ -161,6 +161,16 @@ static int icsoe_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                          server_label(ptemp, s));
             return HTTP_INTERNAL_SERVER_ERROR;
         }
+        if (sc->template_dir && (s == main_s || sc->template_dir != main_sc->template_dir)) {
+            const char *err = icsoe_check_template_dir(ptemp, sc->template_dir);
+
+            if (err) {
+                ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                             ICSOE_LOGNO(1120) "mod_icsoe: %s (server %s)", err,
+                             server_label(ptemp, s));
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
         icsoe_srv_conf_finish(sc);
         sc->cookie_full_name = sc->cookie_secure
             ? apr_pstrcat(pconf, "__Host-", sc->cookie_name, NULL)

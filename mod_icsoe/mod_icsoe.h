@@ -205,6 +205,10 @@ extern const struct icsoe_embedded icsoe_page_templates[];
  *                                     from the directives */
 #define ICSOE_CSS_URL "/icsoe/icsoe.css"
 
+/* Every override in dir (ICSOETemplateDir) renders with the page
+ * variables: NULL, or an error naming the file (template_check.c). */
+const char *icsoe_check_template_dir(apr_pool_t *p, const char *dir);
+
 /* Render template_name with vars (HTML-escaped), send it with status and
  * the security headers (icsoe_security_headers).  Returns OK (the
  * response is written; a handler returns OK) or HTTP_INTERNAL_SERVER_ERROR

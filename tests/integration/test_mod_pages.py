@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from harness import util
+from harness.apache import Apache
 from harness.pam import add_capturist, curp as make_curp
 
 COOKIE = "icsoe_session"          # ICSOECookieSecure Off: no __Host- prefix
@@ -607,7 +608,6 @@ def test_template_override(env, apache):
         "<p>PÁGINA PROPIA {{site_name}}</p>{{&message_html}}"
         "<form method=\"post\" action=\"{{action}}\"><input type=\"hidden\" name=\"csrf\" "
         "value=\"{{csrf}}\"><input name=\"r\" value=\"{{return_path}}\"></form></html>\n")
-    (tdir / "home.html").write_text("<p>{{no_such_variable}}</p>\n")
     os.chmod(tdir, 0o755)
     a = apache(icsoe_conf_path=env.conf.path, revalidate=0,
                conf_snippet=f"ICSOETemplateDir {tdir}\n")
@@ -616,10 +616,26 @@ def test_template_override(env, apache):
     assert "PÁGINA PROPIA ICSOE" in r.text
     # a built-in page still comes from the module
     assert "Recuperar contraseña" in site.get(RECOVER).text
-    # a broken override is an error, never a silently empty value
     assert site.login(CURP_A, GOOD_PW).status_code == 303
-    assert site.get(HOME).status_code == 500
-    a.wait_log("no_such_variable")
+    assert site.get(HOME).status_code == 200
+
+
+@pytest.mark.parametrize("text, words", [
+    ("<p>{{no_such_variable}}</p>\n", "unknown variable 'no_such_variable'"),
+    ("<p>{{ site_name }}</p>\n", "home.html"),
+    ("<p>{{site_name</p>\n", "home.html"),
+])
+def test_broken_template_override_fails_the_syntax_check(tmp_path, text, words):
+    """A broken override is found by "apache2 -t" (and stops the start),
+    naming the file, instead of a 500 for everyone reaching that page."""
+    tdir = tmp_path / "pages"
+    tdir.mkdir()
+    (tdir / "home.html").write_text(text)
+    os.chmod(tdir, 0o755)
+    a = Apache(tmp_path / "apache", conf_snippet=f"ICSOETemplateDir {tdir}\n")
+    rc, out = a.check_config()
+    assert rc != 0, out
+    assert "ICSOETemplateDir" in out and "home.html" in out and words in out, out
 
 
 # ---------------------------------------------------------------- issue 6
