@@ -595,3 +595,26 @@ def test_smtp_down_the_account_exists_and_resend_works_later(cenv):
     r = b.action(accion="reenviar", curp=CURP_1)
     assert "Se envió una nueva liga" in r.text
     assert cenv.smtp.links(cenv.smtp.wait_for(1)[0])
+
+
+def test_revoked_efirma_is_refused_by_mod_ssl_with_a_crl(tmp_path, slapd, smtp, icsoe_conf,
+                                                        apache):
+    """docs/contractor.md's SSLCARevocationFile set-up: a FIEL on the CRL
+    never reaches the page, the other FIEL of the same CA does."""
+    ca = satpki.CA(tmp_path / "pki")
+    ca.server("server")
+    good = ca.fiel("good", "EMPRESA DEMO SA DE CV", RFC_A, RFC_REP, CURP_REP)
+    revoked = ca.fiel("revoked", "EMPRESA DEMO SA DE CV", RFC_A, RFC_REP, CURP_REP)
+    crl = ca.crl("sat", revoked=[revoked])
+    port = util.free_port()
+    vhost = SSL_VHOST.format(port=port, pki=tmp_path / "pki", ca=ca.crt, verify="require")
+    vhost = vhost.replace("    SSLVerifyDepth 2\n", "    SSLVerifyDepth 2\n"
+                          f"    SSLCARevocationFile {crl}\n    SSLCARevocationCheck chain\n")
+    apache(icsoe_conf_path=icsoe_conf.path, modules=("socache_shmcb", "ssl"),
+           conf_snippet=f"Listen 127.0.0.1:{port}\nSSLSessionCache none\n{vhost}")
+    add_contractor(slapd, RFC_A, "EMPRESA DEMO SA DE CV")
+    url = f"https://127.0.0.1:{port}{PAGE}"
+    r = requests.get(url, cert=good.pair, verify=ca.crt, timeout=20)
+    assert r.status_code == 200 and "EMPRESA DEMO SA DE CV" in r.text
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(url, cert=revoked.pair, verify=ca.crt, timeout=20)

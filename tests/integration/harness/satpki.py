@@ -109,6 +109,18 @@ class CA:
                                 critical=False)
         return Identity(self.dir, label, b.sign(self.key, hashes.SHA256()), key)
 
+    def crl(self, label, revoked=()):
+        """A CRL (PEM) listing the given Identities as revoked."""
+        b = (x509.CertificateRevocationListBuilder().issuer_name(self.name)
+             .last_update(NOW - DAY).next_update(NOW + 30 * DAY))
+        for ident in revoked:
+            b = b.add_revoked_certificate(
+                x509.RevokedCertificateBuilder().serial_number(ident.cert.serial_number)
+                .revocation_date(NOW - DAY).build())
+        crl = b.sign(self.key, hashes.SHA256())
+        return _write(os.path.join(self.dir, f"{label}.crl"),
+                      crl.public_bytes(serialization.Encoding.PEM))
+
     def server(self, label="server"):
         import ipaddress
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
