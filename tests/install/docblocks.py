@@ -8,8 +8,8 @@ backslash continuations are commands."""
 import os
 import re
 
-MARKER = re.compile(r"^<!-- install-test: ([a-z0-9-]+) -->\s*$")
-FENCE = re.compile(r"^```(\w*)\s*$")
+MARKER = re.compile(r"^\s*<!-- install-test: ([a-z0-9-]+) -->\s*$")
+FENCE = re.compile(r"^(\s*)```(\w*)\s*$")     # indented inside a list item too
 DOCS = ("README.md", "docs/apache.md", "docs/icsoectl.md", "schema/README.md",
         "docs/install.md")
 
@@ -30,11 +30,12 @@ def _blocks_of(path):
         name = m.group(1)
         if i >= len(lines) or not FENCE.match(lines[i]):
             raise DocError(f"{path}:{i}: marker '{name}' is not followed by a fenced block")
-        lang = FENCE.match(lines[i]).group(1)
+        indent, lang = FENCE.match(lines[i]).groups()
         body = []
         i += 1
-        while i < len(lines) and not lines[i].startswith("```"):
-            body.append(lines[i])
+        while i < len(lines) and not lines[i].strip().startswith("```"):
+            line = lines[i]
+            body.append(line[len(indent):] if line.startswith(indent) else line)
             i += 1
         if name in out:
             raise DocError(f"{path}: marker '{name}' used twice")

@@ -491,7 +491,7 @@ def main():
 
 def steps(top, srcdir, work):
     blocks = docblocks.load(top)
-    for name in ("install-packages", "slapd", "apache", "vhost", "apache-reload", "app", "app-modules",
+    for name in ("install-packages", "slapd", "apache", "check", "vhost", "apache-reload", "app", "app-modules",
                  "contractor", "capturist", "pam-enable", "purge"):
         check(name in blocks, f"no doc block marked '{name}'")
     m = Machine(work)
@@ -517,6 +517,8 @@ def steps(top, srcdir, work):
         site, site_text = configure_apache(blocks, backend_port)
         sh_block(blocks, "apache-reload")
         wait(lambda: port_open(443) and pid_alive(APACHE_PID), "apache2 on :443")
+        # README's last set-up step: every check passes
+        say("icsoectl check:\n" + sh_block(blocks, "check").rstrip())
         sh_block(blocks, "contractor")
         sh_block(blocks, "capturist")
         walk_https(mail_link(maildir))
