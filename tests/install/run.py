@@ -82,6 +82,29 @@ def present_packages():
             if len(l.split()) > 1 and l.split()[1][1] != "n"]
 
 
+# debconf answers the test changes: pam-auth-update's record of enabled
+# profiles, and the slapd questions it preseeds
+DEBCONF = ("libpam-runtime/profiles", "slapd/domain", "shared/organization",
+           "slapd/move_old_database", "slapd/purge_database",
+           "slapd/no_configuration")
+
+
+def debconf(commands):
+    """Talk to debconf, waiting while another apt/dpkg holds its database."""
+    for _ in range(120):
+        r = run(["debconf-communicate"], input=commands, ok=None)
+        if "locked by another process" not in r.stderr:
+            return r.stdout
+        time.sleep(1)
+    raise Fail("debconf's database stayed locked")
+
+
+def debconf_get(question):
+    out = debconf(f"get {question}\n").strip()
+    code, _, value = out.partition(" ")
+    return value if code == "0" else None
+
+
 def pid_alive(pidfile):
     try:
         pid = int(open(pidfile).read().split()[0])
@@ -145,6 +168,7 @@ class Machine:
                 if self.had[d]:
                     t.add("/" + d, arcname=d)
         self.backups = set(os.listdir("/var/backups"))
+        self.debconf = {q: debconf_get(q) for q in DEBCONF}
         self.etc_icsoe = os.path.exists("/etc/icsoe")
         check(not self.etc_icsoe, "/etc/icsoe already exists on this machine")
         say(f"saved the machine's state (slapd running: "
@@ -203,6 +227,11 @@ class Machine:
             run(["service", "slapd", "start"], ok=None)
         if self.running["apache2"]:
             run(["apache2ctl", "start"], ok=None)
+        for q, value in self.debconf.items():
+            if value is not None and debconf_get(q) != value:
+                debconf(f"set {q} {value}\n")
+        if debconf_get("libpam-runtime/profiles") != self.debconf["libpam-runtime/profiles"]:
+            problems.append("debconf libpam-runtime/profiles differs from before")
         for f, data in self.pamd.items():
             if open(f, "rb").read() != data:
                 problems.append(f"{f} differs from before the test")
@@ -521,6 +550,10 @@ def steps(top, srcdir, work):
         say("icsoectl check:\n" + sh_block(blocks, "check").rstrip())
         sh_block(blocks, "contractor")
         sh_block(blocks, "capturist")
+        out = sh_block(blocks, "check")
+        check(re.search(r"^ok +quality module", out, re.M),
+              f"icsoectl check after the first capturist:\n{out}")
+        say("icsoectl check again: the quality module refuses a short password")
         walk_https(mail_link(maildir))
         port_80_takes_no_password()
         logs_have_no_password()
@@ -547,7 +580,8 @@ def steps(top, srcdir, work):
     if failure or problems:
         return 1
     say("/etc/pam.d/common-* byte-for-byte as before; slapd and apache2 "
-        "configuration, data and running state restored; no process left")
+        "configuration, data, debconf answers and running state restored; "
+        "no process left")
     return 0
 
 
