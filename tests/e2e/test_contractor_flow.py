@@ -126,7 +126,8 @@ def csite(tmp_path, slapd, smtp, icsoe_conf, apache):
     driver = chromium_with_certificate(tmp_path, home, origin, "AC de pruebas ICSOE SAT")
     try:
         yield types.SimpleNamespace(slapd=slapd, smtp=smtp, conf=icsoe_conf, apache=a,
-                                    origin=origin, fiel=fiel, driver=driver)
+                                    origin=origin, fiel=fiel, driver=driver, ca=ca,
+                                    tmp=tmp_path)
     finally:
         driver.quit()
 
@@ -217,6 +218,22 @@ def test_contractor_page_in_chromium_with_efirma(csite, out_dir, axe_js, tmp_pat
     w.d.get(csite.origin + PAGE)
     row = w.wait(f"//tr[td[normalize-space()={xq(NEW.curp)}]]")
     assert "activo" in row.text and "Reenviar liga" not in row.text
+
+    # the refusal page: the same holder's CSD (sello digital), one HOME each
+    csd = csite.ca.csd("csd", NAME_A, RFC_A, RFC_REP, CURP_REP)
+    home = nss_home(os.fspath(csite.tmp / "home-csd"), csite.ca, csd)
+    os.makedirs(csite.tmp / "csd")
+    d2 = chromium_with_certificate(csite.tmp / "csd", home, csite.origin,
+                                   "AC de pruebas ICSOE SAT")
+    try:
+        w2 = Walk(d2, types.SimpleNamespace(apache=csite.apache), out_dir, axe_js)
+        w2.violations = w.violations
+        d2.get(csite.origin + PAGE)
+        w2.wait("//h1[normalize-space()='Usa tu e.firma, no tu sello digital']")
+        assert "Certificado de Sello Digital" in w2.text()
+        w2.page("c9", "c09-csd-rechazado")
+    finally:
+        d2.quit()
 
     with open(os.path.join(out_dir, "axe-contractor.json"), "w", encoding="utf-8") as f:
         json.dump(w.violations, f, ensure_ascii=False, indent=1)
