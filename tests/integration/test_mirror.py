@@ -6,6 +6,7 @@ read from each slapd's own log (the user's BIND lines), the state from
 the entries.  The web and PAM front ends on two Apache nodes are covered
 by the stage scripts/test.d/60-mirror."""
 import re
+import secrets
 import signal
 import subprocess
 import time
@@ -265,3 +266,66 @@ userPassword: {PASSWORD}
     finally:
         n2.stop()
         n1.stop()
+
+
+# ---- a write whose answer was lost, across a failover ----
+
+@pytest.mark.parametrize("replicated", [True, False], ids=["replicated", "not-replicated"])
+def test_lost_activation_answer_then_failover_is_reported_as_done(tmp_path, pair, replicated):
+    """ldap1 applies the token Modify, its answer never arrives (a relay
+    swallows it) and ldap1 dies.  The client replays on ldap2, which has
+    either received the change (the replay finds the token gone: a bind
+    with the new password proves it was ours) or not (the same Modify is
+    applied again).  Either way the caller hears "done", never "link
+    refused", and after ldap1 returns both servers agree: token gone,
+    account active, the new password works."""
+    import hashlib
+    import threading
+    from test_faults import OP_MODIFY, LdapFaultProxy
+    a, b = pair
+    pending = "LOMA850505MJCPRR02"
+    new_pw = "Ajolote Mezcal Huarache 77 norte"
+    add_capturist(a, pending, status="pending")
+    token = secrets.token_urlsafe(32)
+    a.modify(a.capturist_dn(pending), {
+        "icsoeTokenHash": hashlib.sha256(token.encode()).hexdigest(),
+        "icsoeTokenExpiry": "20991231000000Z", "icsoeTokenPurpose": "activation"})
+    wait_in_sync(a, b)
+    if not replicated:
+        b.stop()      # ldap2 no longer hears from ldap1
+        b.start(peer_uri=f"ldap://127.0.0.1:{util.free_port()}/")
+    proxy = LdapFaultProxy(a.port)
+    try:
+        conf = conf_for(tmp_path, a, b, uri=[proxy.uri, b.uri], timeout="10")
+        proxy.arm(lambda tag, dn: tag == OP_MODIFY, "mute")   # the only Modify here
+        out = {}
+        t = threading.Thread(target=lambda: out.update(r=dirdrv.run(
+            conf, "token-consume", token, "activation", input=new_pw + "\n")))
+        t.start()
+        if not proxy.fired.wait(15):
+            t.join(60)
+            pytest.fail(f"no Modify through the relay: {out['r'].stdout} {out['r'].stderr}"
+                        f" {proxy.seen}")
+        util.wait_until(lambda: a.get(a.capturist_dn(pending), ["icsoeStatus"])
+                        ["icsoeStatus"] == ["active"], 5, "ldap1 applied the Modify")
+        if replicated:
+            wait_in_sync(a, b)
+        a.kill()
+        t.join(60)
+        r = out["r"]
+        assert r.status == "ok", r.stdout + r.stderr
+        # replicated: the replay found the token gone and a bind proved the
+        # change was ours; not replicated: ldap2 applied it itself
+        assert ("applied before the connection was lost" in r.stderr) == replicated, r.stderr
+        assert b.can_bind(b.capturist_dn(pending), new_pw)
+    finally:
+        proxy.close()
+    if not replicated:
+        b.stop()
+        b.start()
+    a.start()
+    wait_in_sync(a, b)
+    for s in (a, b):
+        e = s.get(s.capturist_dn(pending), ["icsoeStatus", "icsoeTokenHash", "icsoeEpoch"])
+        assert e["icsoeStatus"] == ["active"] and "icsoeTokenHash" not in e, e
+        assert s.can_bind(s.capturist_dn(pending), new_pw)
