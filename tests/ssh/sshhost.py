@@ -206,11 +206,16 @@ LogLevel VERBOSE
         lines += after
         # sshd -t first (OpenSSH's regress does the same): a config error is
         # reported as such, not as a port that never opens
-        lines += [f"{SSHD} -t -f {self.sshd_config}", f"{NSLCD} -n &",
+        # sh stays the parent of nslcd and sshd and reaps both when the
+        # process group is stopped (no zombie left for PID 1)
+        lines += [f"{SSHD} -t -f {self.sshd_config}",
+                  f"{NSLCD} -n & nslcd=$!",
+                  "trap 'kill $nslcd $sshd 2>/dev/null || true; wait' TERM INT",
                   "i=0; while [ ! -S /run/nslcd/socket ]; do",
                   "  i=$((i+1)); [ $i -lt 300 ] || { echo 'nslcd did not start' >&2; exit 1; }",
                   "  sleep 0.05; done",
-                  f"exec {SSHD} -D -e -f {self.sshd_config}"]
+                  f"{SSHD} -D -e -f {self.sshd_config} & sshd=$!",
+                  "wait $sshd"]
         return "\n".join(lines)
 
     def start(self):
@@ -235,9 +240,9 @@ LogLevel VERBOSE
 
     def in_namespace(self, *argv):
         """Run argv inside the host's mount namespace (getent, id).  The
-        child is unshare, which execs sh, which execs sshd: one pid, inside
-        the namespace from the start (sshd's pid file may not be written
-        yet when the port opens)."""
+        child is unshare, which execs sh (the parent of nslcd and sshd):
+        one pid, inside the namespace from the start (sshd's pid file may
+        not be written yet when the port opens)."""
         pid = self.child.proc.pid
         return subprocess.run(["nsenter", "--mount", f"--target={pid}", *argv],
                               capture_output=True, text=True, timeout=30)
