@@ -5,3 +5,9 @@
 check_PROGRAMS += tests/integration/dirdrv
 tests_integration_dirdrv_SOURCES = tests/integration/dirdrv.c
 tests_integration_dirdrv_LDADD = lib/libicsoe.la $(LDAP_LIBS) $(CURL_LIBS) $(CRYPTO_LIBS) -lpthread
+
+# pwcheckdrv: slapd_icsoe's check_password called as slapd 2.5 calls it
+# (test_pwcheck.py: valgrind and threads).
+check_PROGRAMS += tests/integration/pwcheckdrv
+tests_integration_pwcheckdrv_SOURCES = tests/integration/pwcheckdrv.c
+tests_integration_pwcheckdrv_LDADD = -ldl -lpthread

@@ -3,12 +3,13 @@ item 7): every LDAP client, `ldappasswd` included, meets libicsoe's policy
 and gets its Spanish reasons.  The harness slapd loads the shipped
 ppolicy-default.ldif (pwdCheckQuality 2, pwdCheckModule icsoe_pwcheck.so,
 pwdCheckModuleArg = the slapd's policy file)."""
+import re
 import subprocess
 
 import ldap
 import pytest
 
-from harness import dirdrv
+from harness import dirdrv, util
 from harness.conf import IcsoeConf
 
 CURP = "GOMC800101HDFRRL09"
@@ -119,3 +120,50 @@ def test_broken_or_missing_policy_file_fails_closed(conf, slapd):
     assert slapd.can_bind(slapd.capturist_dn(CURP), PW)
     assert "icsoe_pwcheck:" in slapd.child.read_log()
     assert GOOD not in slapd.child.read_log()
+
+
+# ---- the module alone, as slapd calls it: threads and valgrind ----
+
+VALGRIND = ["valgrind", "--error-exitcode=97", "--leak-check=full",
+            "--show-leak-kinds=definite,indirect",
+            "--errors-for-leak-kinds=definite,indirect", "--num-callers=30"]
+
+
+def pwcheckdrv(policy, *args, valgrind=False):
+    argv = [util.built("tests/integration/pwcheckdrv"),
+            util.built("slapd_icsoe/icsoe_pwcheck.so"), str(policy), *map(str, args)]
+    return subprocess.run((VALGRIND if valgrind else []) + argv, capture_output=True,
+                          text=True, timeout=600)
+
+
+CASES = ["x", "mi GOMC800101 favorito", "soy carlos y esta es mi clave", GOOD]
+
+
+def test_module_is_reentrant_across_threads(tmp_path):
+    policy = tmp_path / "policy.conf"
+    policy.write_text("password_min_length 15\n")
+    r = pwcheckdrv(policy, 8, 20, CURP, "Carlos Gómez Ruiz", *CASES)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = [l.split("\t") for l in r.stdout.splitlines()]
+    assert [o[0] for o in out] == ["19", "19", "19", "0"]
+    assert out[0][1] == "Debe tener al menos 15 caracteres."
+    assert out[1][1] == "No debe contener tu CURP."
+
+
+@pytest.mark.skipif(util.SANITIZED, reason="valgrind cannot run ASan-built objects")
+def test_module_is_valgrind_clean(tmp_path):
+    policy = tmp_path / "policy.conf"
+    bl = tmp_path / "blocklist"
+    bl.write_text("contraseña filtrada de 2024\n")
+    policy.write_text(f"password_min_length 15\npassword_blocklist {bl}\n")
+    r = pwcheckdrv(policy, 2, 2, CURP, "Carlos Gómez Ruiz", *CASES,
+                   "contraseña filtrada de 2024", valgrind=True)
+    assert r.returncode == 0, r.stderr[-4000:]
+    assert "ERROR SUMMARY: 0 errors" in r.stderr, r.stderr[-4000:]
+    assert re.search(r"definitely lost: 0 bytes", r.stderr) or \
+        "All heap blocks were freed" in r.stderr, r.stderr[-4000:]
+    # a broken policy file: refused, still clean
+    policy.write_text("password_min_length veinte\n")
+    r = pwcheckdrv(policy, 1, 1, CURP, "Carlos", GOOD, valgrind=True)
+    assert r.returncode == 0 and r.stdout.startswith("19\t"), r.stdout + r.stderr[-3000:]
+    assert "ERROR SUMMARY: 0 errors" in r.stderr, r.stderr[-4000:]

@@ -235,12 +235,24 @@ include {self.workdir}/db.conf
             self._slaptest()
         urls = f"{self.uri}/" + (f" {self.ldaps_uri}/" if self.tls else "")
         self.child = util.Child([SLAPD, "-d", "stats", "-h", urls,
-                                 "-f", self.conf_path], self.logpath)
+                                 "-f", self.conf_path], self.logpath, env=self._env())
         util.wait_until(self._can_bind, timeout=10, what=f"slapd on {self.uri}")
         if first:
             if self.bootstrap:
                 self._bootstrap()
             self._loaded = True
+
+    @staticmethod
+    def _env():
+        """slapd loads our quality module (slapd_icsoe): in the sanitizer
+        stage that module holds ASan code, whose runtime must come first
+        (util.preload)."""
+        pre = util.preload()
+        if not pre:
+            return None
+        env = dict(os.environ)
+        env["LD_PRELOAD"] = pre
+        return env
 
     def _can_bind(self):
         if not self.child.alive():
