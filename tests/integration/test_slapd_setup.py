@@ -251,3 +251,34 @@ def test_cn_config_rules_match_slapd_conf_form(stock, tmp_path):
     expected = [x.replace("@BASE@", BASE).replace(ROOT_PEER, local_admin())
                 for x in _acl_rules_conf()]
     assert [" ".join(a.split()) for a in acl] == [" ".join(e.split()) for e in expected]
+
+
+def older_schema():
+    """icsoe.ldif as an earlier release shipped it: without icsoeLockNotice."""
+    text = open(util.src("schema/icsoe.ldif")).read()
+    out, skip = [], False
+    for line in text.splitlines():
+        if line.startswith("olcAttributeTypes:") or line.startswith("olcObjectClasses:"):
+            skip = "'icsoeLockNotice'" in line
+        elif not line.startswith(" "):
+            skip = False
+        if not skip:
+            out.append(line)
+    text = "\n".join(out) + "\n"
+    text = text.replace(" $\n  icsoeLockNotice ) )", " ) )")
+    assert "icsoeLockNotice" not in text
+    return text
+
+
+def test_rerun_upgrades_an_older_schema_and_keeps_the_entries(stock, tmp_path):
+    stock.ext(["ldapadd"], input=older_schema())
+    first = run_readme(stock, tmp_path / "etc")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "schema icsoe: updated (added: icsoeLockNotice)" in first.stdout, first.stdout
+    add_capturist(stock)
+    stock.ext(["ldapmodify"], input=f"dn: uid={CURP},ou=capturistas,{BASE}\n"
+              "changetype: modify\nadd: icsoeLockNotice\nicsoeLockNotice: 20261125120000Z\n")
+    again = run_readme(stock, tmp_path / "etc")
+    assert again.returncode == 0 and "schema icsoe: already loaded" in again.stdout
+    r = stock.search(f"uid={CURP},ou=capturistas,{BASE}", "-s", "base", "icsoeLockNotice")
+    assert "icsoeLockNotice: 20261125120000Z" in r.stdout
