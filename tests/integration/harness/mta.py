@@ -260,11 +260,39 @@ class Exim:
         util.wait_until(lambda: not util.port_open(self.port), timeout=10,
                         what=f"exim to leave port {self.port}")
 
+    def _stragglers(self):
+        """Our exim processes still running.  The daemon forks a process
+        per connection and per delivery, in sessions of their own, so
+        stopping the daemon's process group can leave one that writes to
+        our log after the directory is gone (recreating it).  Exim rewrites
+        its command line, but works in our spool: they are found by their
+        working directory under our unique temporary directory."""
+        pids = []
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                cwd = os.readlink(f"/proc/{pid}/cwd")
+            except OSError:
+                continue
+            if self.dir is not None and (cwd == self.dir or cwd.startswith(self.dir + "/")):
+                pids.append(int(pid))
+        return pids
+
     def stop(self):
         if self.child is not None:
             self.child.stop()
             self.child = None
         if self.dir is not None:
+            try:
+                util.wait_until(lambda: not self._stragglers(), timeout=5,
+                                what="exim's deliveries to end")
+            except TimeoutError:
+                for pid in self._stragglers():
+                    try:
+                        os.kill(pid, 15)
+                    except OSError:
+                        pass
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
 
