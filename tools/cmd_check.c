@@ -344,6 +344,10 @@ static void check_directory(checker *k, const icsoe_conf *conf)
         report(k, CK_FAIL, "accounts", "binddn/bindpw_file are not set");
         return;
     }
+    if (conf->writer_binddn == NULL)
+        report(k, CK_WARN, "accounts", "no writer_binddn: writes use binddn %s; right for "
+               "a PAM-only host, but a web server and icsoectl need the writer "
+               "(cn=icsoe-writer) unless binddn has its rights", conf->binddn);
     for (size_t i = 0; i < conf->nuri; i++) {
         const char *uri = conf->uri[i];
         char why[256] = "", name[64];

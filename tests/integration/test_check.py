@@ -130,3 +130,12 @@ def test_key_file_modes_and_broken_mail_template(conf, tmp_path):
     r = icsoectl(conf, "check", "--key", str(key))
     assert r.returncode == 0, r.stdout
     assert status_of(r, "session key") == ["ok"]
+
+
+def test_missing_writer_is_a_warning(conf):
+    """A PAM-only host has no writer: a warning (exit 0), so that a web
+    server configured like one is noticed before activations fail."""
+    conf.write(writer_binddn=None, writer_bindpw_file=None)
+    r = icsoectl(conf, "check")
+    assert r.returncode == 0, r.stdout
+    assert status_of(r, "accounts") == ["warn"] and "no writer_binddn" in r.stdout
