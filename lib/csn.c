@@ -3,6 +3,7 @@
  * holds.  CSNs of one serverID have a fixed width, so they order as
  * strings; values of different serverIDs are never compared (two clocks). */
 #include <string.h>
+#include <time.h>
 
 #include "csn.h"
 
@@ -91,4 +92,67 @@ int icsoe_csn_covers(const char *const *a, size_t na, const char *const *b, size
             return 0;
     }
     return 1;
+}
+
+static int digits(const char *s, size_t n)
+{
+    int v = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+long long icsoe_csn_usec(const char *csn)
+{
+    struct tm tm;
+    time_t t;
+
+    if (icsoe_csn_sid(csn) < 0)
+        return -1;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = digits(csn, 4) - 1900;
+    tm.tm_mon = digits(csn + 4, 2) - 1;
+    tm.tm_mday = digits(csn + 6, 2);
+    tm.tm_hour = digits(csn + 8, 2);
+    tm.tm_min = digits(csn + 10, 2);
+    tm.tm_sec = digits(csn + 12, 2);
+    if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+        tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+        return -1;
+    t = timegm(&tm);
+    if (t == (time_t)-1)
+        return -1;
+    return (long long)t * 1000000 + digits(csn + 15, 6);
+}
+
+long long icsoe_csn_lag_usec(const char *const *a, size_t na, const char *const *all,
+                             size_t nall, int *sid)
+{
+    long long worst = 0;
+    size_t i;
+
+    for (i = 0; i < nall; i++) {
+        int s = icsoe_csn_sid(all[i]);
+        const char *newest, *mine;
+        long long lag;
+
+        if (s < 0)
+            continue;
+        newest = newest_for(all, nall, s);
+        mine = newest_for(a, na, s);
+        if (mine == NULL) {
+            if (sid != NULL)
+                *sid = s;
+            return -1;
+        }
+        lag = icsoe_csn_usec(newest) - icsoe_csn_usec(mine);
+        if (lag > worst) {
+            worst = lag;
+            if (sid != NULL)
+                *sid = s;
+        }
+    }
+    return worst;
 }

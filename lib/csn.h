@@ -19,4 +19,14 @@ int icsoe_csn_sid(const char *csn);
  * (fail closed); a malformed value in a is ignored. */
 int icsoe_csn_covers(const char *const *a, size_t na, const char *const *b, size_t nb);
 
+/* The time of a well-formed CSN in microseconds since 1970 (UTC), or -1. */
+long long icsoe_csn_usec(const char *csn);
+
+/* How far the set a lags behind the newest values of all (the values of
+ * every server together), in microseconds: the largest difference over the
+ * serverIDs all has.  -1 when a lacks a serverID all has (*sid receives it,
+ * may be NULL), 0 when a is not behind. */
+long long icsoe_csn_lag_usec(const char *const *a, size_t na, const char *const *all,
+                             size_t nall, int *sid);
+
 #endif

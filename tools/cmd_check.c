@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <ldap.h>
 
+#include "csn.h"
 #include "icsoectl.h"
 #include "mail.h"
 #include "output.h"
@@ -336,9 +337,96 @@ out:
 
 /* Binds each account at each URI; the content checks run once, as the
  * reader, on the first URI where it binds. */
+/* ---- replication (mirror pairs, docs/scale-out.md) ---- */
+
+#define CSN_PER_SERVER 8
+#define LAG_WARN_USEC (5LL * 1000000)
+#define LAG_FAIL_USEC (60LL * 1000000)
+
+typedef struct server_csn {
+    int read;                                  /* contextCSN could be read */
+    size_t n;
+    char v[CSN_PER_SERVER][ICSOE_CSN_MAX + 1];
+    const char *p[CSN_PER_SERVER];
+} server_csn;
+
+static void read_context_csn(LDAP *ld, const char *base, server_csn *out)
+{
+    char *attrs[] = { "contextCSN", NULL };
+    LDAPMessage *res = NULL, *e;
+    struct berval **vals = NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (ldap_search_ext_s(ld, base, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL,
+                          NULL, 1, &res) != LDAP_SUCCESS)
+        goto out;
+    e = ldap_first_entry(ld, res);
+    if (e == NULL)
+        goto out;
+    out->read = 1;
+    vals = ldap_get_values_len(ld, e, "contextCSN");
+    for (size_t i = 0; vals != NULL && vals[i] != NULL && out->n < CSN_PER_SERVER; i++) {
+        if (vals[i]->bv_len > ICSOE_CSN_MAX)
+            continue;
+        memcpy(out->v[out->n], vals[i]->bv_val, vals[i]->bv_len);
+        out->v[out->n][vals[i]->bv_len] = '\0';
+        out->p[out->n] = out->v[out->n];
+        out->n++;
+    }
+out:
+    ldap_value_free_len(vals);
+    ldap_msgfree(res);
+}
+
+/* With several uri: every server's contextCSN and how far it lags behind
+ * the newest change any of them holds (per serverID).  A mirror pair in
+ * step shows the same values; a lag that lasts means broken replication. */
+static void check_replication(checker *k, const icsoe_conf *conf, const server_csn *s)
+{
+    const char *all[ICSOE_CONF_MAX_URIS * CSN_PER_SERVER];
+    size_t nall = 0;
+
+    if (conf->nuri < 2)
+        return;
+    for (size_t i = 0; i < conf->nuri; i++)
+        for (size_t j = 0; j < s[i].n; j++)
+            all[nall++] = s[i].p[j];
+    for (size_t i = 0; i < conf->nuri; i++) {
+        char values[CSN_PER_SERVER * (ICSOE_CSN_MAX + 1) + 1] = "";
+        long long lag;
+        int sid = -1;
+
+        if (!s[i].read) {
+            report(k, CK_WARN, "replication", "%s: contextCSN not read (server not reached)",
+                   conf->uri[i]);
+            continue;
+        }
+        if (s[i].n == 0) {
+            report(k, CK_WARN, "replication", "%s: no contextCSN (no syncprov: several uri "
+                   "but not a mirror pair? see docs/scale-out.md)", conf->uri[i]);
+            continue;
+        }
+        for (size_t j = 0; j < s[i].n; j++) {
+            strcat(values, j ? " " : "");
+            strcat(values, s[i].p[j]);
+        }
+        lag = icsoe_csn_lag_usec(s[i].p, s[i].n, all, nall, &sid);
+        if (lag < 0)
+            report(k, CK_FAIL, "replication", "%s: contextCSN %s; has nothing from serverID %d "
+                   "(replication broken?)", conf->uri[i], values, sid);
+        else if (lag == 0)
+            report(k, CK_OK, "replication", "%s: contextCSN %s; in step", conf->uri[i], values);
+        else
+            report(k, lag >= LAG_FAIL_USEC ? CK_FAIL : lag >= LAG_WARN_USEC ? CK_WARN : CK_OK,
+                   "replication", "%s: contextCSN %s; %lld.%03lld s behind on serverID %d",
+                   conf->uri[i], values, lag / 1000000, lag % 1000000 / 1000, sid);
+    }
+}
+
 static void check_directory(checker *k, const icsoe_conf *conf)
 {
     int content_done = 0;
+    server_csn csn[ICSOE_CONF_MAX_URIS];
 
     if (conf->binddn == NULL) {
         report(k, CK_FAIL, "accounts", "binddn/bindpw_file are not set");
@@ -387,9 +475,13 @@ static void check_directory(checker *k, const icsoe_conf *conf)
             check_ppolicy(k, reader, conf->base);
             check_quality_module(k, reader, conf->base);
         }
-        if (reader != NULL)
+        memset(&csn[i], 0, sizeof(csn[i]));
+        if (reader != NULL) {
+            read_context_csn(reader, conf->base, &csn[i]);
             ldap_unbind_ext_s(reader, NULL, NULL);
+        }
     }
+    check_replication(k, conf, csn);
 }
 
 static void check_smtp(checker *k, const icsoe_conf *conf)

@@ -5,6 +5,7 @@ the first server has caught up (contextCSN).  Which server did the work is
 read from each slapd's own log (the user's BIND lines), the state from
 the entries.  The web and PAM front ends on two Apache nodes are covered
 by the stage scripts/test.d/60-mirror."""
+import os
 import re
 import secrets
 import signal
@@ -329,3 +330,33 @@ def test_lost_activation_answer_then_failover_is_reported_as_done(tmp_path, pair
         e = s.get(s.capturist_dn(pending), ["icsoeStatus", "icsoeTokenHash", "icsoeEpoch"])
         assert e["icsoeStatus"] == ["active"] and "icsoeTokenHash" not in e, e
         assert s.can_bind(s.capturist_dn(pending), new_pw)
+
+
+# ---- icsoectl check: both servers' contextCSN and the lag ----
+
+def _replication(conf):
+    import json
+    env = dict(os.environ, ICSOE_CONFIG=str(conf))
+    r = subprocess.run([util.built("tools/icsoectl"), "check", "--json"], capture_output=True,
+                       text=True, env=env, timeout=120)
+    return [d for d in json.loads(r.stdout) if d["check"] == "replication"]
+
+
+def test_icsoectl_check_reports_both_servers_and_the_lag(tmp_path, pair):
+    a, b = pair
+    conf = conf_for(tmp_path, a, b)
+    rep = _replication(conf)
+    assert [d["status"] for d in rep] == ["ok", "ok"], rep
+    assert rep[0]["detail"].startswith(a.uri) and rep[1]["detail"].startswith(b.uri)
+    assert all(d["detail"].endswith("in step") for d in rep), rep
+    # ldap2 stops hearing from ldap1; a change on ldap1 shows ldap2 behind
+    b.stop()
+    b.start(peer_uri=f"ldap://127.0.0.1:{util.free_port()}/")
+    a.modify(a.capturist_dn(CURP), {"cn": "Juan G"})
+    rep = _replication(conf)
+    assert rep[0]["detail"].endswith("in step"), rep
+    assert "behind on serverID 1" in rep[1]["detail"], rep
+    # a server that cannot be reached is named, not skipped
+    b.stop()
+    rep = _replication(conf)
+    assert rep[1]["status"] == "warn" and "not read" in rep[1]["detail"], rep

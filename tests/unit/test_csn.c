@@ -77,6 +77,29 @@ static void test_covers_empty_and_malformed(void **state)
     assert_false(icsoe_csn_covers(bad, 1, one, 1));
 }
 
+static void test_time_and_lag(void **state)
+{
+    const char *ldap1[] = { T2_S1, T1_S2 }, *ldap2[] = { T1_S1, T3_S2 };
+    const char *all[] = { T2_S1, T1_S2, T1_S1, T3_S2 };
+    const char *no_s2[] = { T2_S1 };
+    int sid = -1;
+
+    (void)state;
+    /* 2026-11-25 13:32:24.1 UTC */
+    assert_true(icsoe_csn_usec(T1_S1) == 1795613544100000LL);
+    assert_true(icsoe_csn_usec("garbage") == -1);
+    assert_true(icsoe_csn_usec("20261325133224.100000Z#000000#001#000000") == -1);
+    /* ldap1 is 0.9 s behind on serverID 2; ldap2 0.1 s behind on 1 */
+    assert_true(icsoe_csn_lag_usec(ldap1, 2, all, 4, &sid) == 900000);
+    assert_int_equal(sid, 2);
+    assert_true(icsoe_csn_lag_usec(ldap2, 2, all, 4, &sid) == 100000);
+    assert_int_equal(sid, 1);
+    assert_true(icsoe_csn_lag_usec(all, 4, all, 4, NULL) == 0);
+    /* a serverID it never heard of */
+    assert_true(icsoe_csn_lag_usec(no_s2, 1, all, 4, &sid) == -1);
+    assert_int_equal(sid, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -84,6 +107,7 @@ int main(void)
         cmocka_unit_test(test_covers_same_sid),
         cmocka_unit_test(test_covers_per_server_id),
         cmocka_unit_test(test_covers_empty_and_malformed),
+        cmocka_unit_test(test_time_and_lag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
