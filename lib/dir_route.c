@@ -254,15 +254,23 @@ int dir_caught_up(icsoe_dir *d, size_t i, LDAP *ld)
 {
     csn_set mine, ref;
     size_t j = i;
+    struct timespec saved;
+    int rc;
 
     if (i + 1 >= d->conf->nuri)
         return 1;
     if (reference_csn(d, i, &ref, &j) != 0)
         return 1;  /* nobody after it answers: it is the best we have */
-    if (read_csn(d, ld, &mine) != 0) {
+    /* The candidate answered its bind a moment ago, but it may hang now:
+     * this search gets server_timeout, not the rest of the call. */
+    saved = limit_deadline(d, d->conf->server_timeout * 1000L);
+    rc = read_csn(d, ld, &mine);
+    d->deadline = saved;
+    if (rc != 0) {
         icsoe_log(d->lg, ICSOE_LOG_WARNING,
                   "icsoe_dir: cannot read the contextCSN of %s; not using it",
                   d->conf->uri[i]);
+        dir_server_down(d, i, "no answer to the contextCSN search");
         return 0;
     }
     if (icsoe_csn_covers(mine.p, mine.n, ref.p, ref.n))
