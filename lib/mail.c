@@ -779,11 +779,11 @@ static void send_error(const char *url, CURLcode rc, const char *errbuf,
         icsoe_set_err(err, errlen, "%s: %s: %s", where, what, fail_advice(f));
 }
 
-static icsoe_status curl_setup(CURL *h, const icsoe_conf *conf, const char *url,
-                               const sender *from, struct curl_slist *rcpt,
-                               upload *u, reply *r, char *errbuf)
+/* What a sending and a probing connection share: the server, its
+ * protocols, time limits, TLS and the relay's credentials. */
+static CURLcode set_transport(CURL *h, const icsoe_conf *conf, const char *url,
+                              char *errbuf)
 {
-    char mailfrom[ICSOE_EMAIL_MAX + 3];
     long timeout = conf->smtp_timeout > 0 ? conf->smtp_timeout : 10;
     long use_ssl = CURLUSESSL_NONE;
     CURLcode rc = CURLE_OK;
@@ -792,8 +792,6 @@ static icsoe_status curl_setup(CURL *h, const icsoe_conf *conf, const char *url,
         use_ssl = CURLUSESSL_TRY;
     else if (conf->smtp_starttls == ICSOE_STARTTLS_REQUIRED)
         use_ssl = CURLUSESSL_ALL;
-    snprintf(mailfrom, sizeof mailfrom, "<%s>", from->addr);
-
 #define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, val); } while (0)
     SET(CURLOPT_ERRORBUFFER, errbuf);
     SET(CURLOPT_URL, url);
@@ -813,6 +811,24 @@ static icsoe_status curl_setup(CURL *h, const icsoe_conf *conf, const char *url,
      * is never turned off. */
     if (conf->smtp_tls_cacertfile != NULL && conf->smtp_tls_cacertfile[0] != '\0')
         SET(CURLOPT_CAINFO, conf->smtp_tls_cacertfile);
+    if (conf->smtp_user != NULL && conf->smtp_user[0] != '\0') {
+        SET(CURLOPT_USERNAME, conf->smtp_user);
+        SET(CURLOPT_PASSWORD, conf->smtp_pass != NULL ? conf->smtp_pass : "");
+    }
+#undef SET
+    return rc;
+}
+
+static icsoe_status curl_setup(CURL *h, const icsoe_conf *conf, const char *url,
+                               const sender *from, struct curl_slist *rcpt,
+                               upload *u, reply *r, char *errbuf)
+{
+    char mailfrom[ICSOE_EMAIL_MAX + 3];
+    CURLcode rc;
+
+    snprintf(mailfrom, sizeof mailfrom, "<%s>", from->addr);
+    rc = set_transport(h, conf, url, errbuf);
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, val); } while (0)
     SET(CURLOPT_MAIL_FROM, mailfrom);
     SET(CURLOPT_MAIL_RCPT, rcpt);
     SET(CURLOPT_UPLOAD, 1L);
@@ -822,10 +838,6 @@ static icsoe_status curl_setup(CURL *h, const icsoe_conf *conf, const char *url,
     SET(CURLOPT_DEBUGFUNCTION, debug_cb);
     SET(CURLOPT_DEBUGDATA, r);
     SET(CURLOPT_VERBOSE, 1L); /* the debug callback sees only when verbose */
-    if (conf->smtp_user != NULL && conf->smtp_user[0] != '\0') {
-        SET(CURLOPT_USERNAME, conf->smtp_user);
-        SET(CURLOPT_PASSWORD, conf->smtp_pass != NULL ? conf->smtp_pass : "");
-    }
 #undef SET
     return rc == CURLE_OK ? ICSOE_OK : ICSOE_ERR_INTERNAL;
 }
@@ -1090,11 +1102,9 @@ done:
 icsoe_status icsoe_mail_probe(const icsoe_conf *conf, char *err, size_t errlen)
 {
     char errbuf[CURL_ERROR_SIZE];
-    long timeout = conf->smtp_timeout > 0 ? conf->smtp_timeout : 10;
-    long use_ssl = CURLUSESSL_NONE;
     char *url = NULL;
     CURL *h = NULL;
-    CURLcode rc = CURLE_OK;
+    CURLcode rc;
     icsoe_status st = ICSOE_ERR_INTERNAL;
 
     errbuf[0] = '\0';
@@ -1102,36 +1112,15 @@ icsoe_status icsoe_mail_probe(const icsoe_conf *conf, char *err, size_t errlen)
         icsoe_set_err(err, errlen, "smtp_url is not set");
         return ICSOE_ERR_INVALID_INPUT;
     }
-    if (conf->smtp_starttls == ICSOE_STARTTLS_TRY)
-        use_ssl = CURLUSESSL_TRY;
-    else if (conf->smtp_starttls == ICSOE_STARTTLS_REQUIRED)
-        use_ssl = CURLUSESSL_ALL;
     url = smtp_url_with_ehlo(conf->smtp_url, conf->smtp_helo);
     h = curl_easy_init();
     if (url == NULL || h == NULL) {
         icsoe_set_err(err, errlen, "out of memory");
         goto done;
     }
-#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, val); } while (0)
-    SET(CURLOPT_ERRORBUFFER, errbuf);
-    SET(CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-#else
-    SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS));
-#endif
-    SET(CURLOPT_NOSIGNAL, 1L);
-    SET(CURLOPT_CONNECTTIMEOUT, timeout);
-    SET(CURLOPT_TIMEOUT, timeout);
-    SET(CURLOPT_USE_SSL, use_ssl);
-    if (conf->smtp_tls_cacertfile != NULL && conf->smtp_tls_cacertfile[0] != '\0')
-        SET(CURLOPT_CAINFO, conf->smtp_tls_cacertfile);
-    if (conf->smtp_user != NULL && conf->smtp_user[0] != '\0') {
-        SET(CURLOPT_USERNAME, conf->smtp_user);
-        SET(CURLOPT_PASSWORD, conf->smtp_pass != NULL ? conf->smtp_pass : "");
-    }
-    SET(CURLOPT_CONNECT_ONLY, 1L);
-#undef SET
+    rc = set_transport(h, conf, url, errbuf);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
     if (rc == CURLE_OK)
         rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {

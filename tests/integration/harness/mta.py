@@ -31,8 +31,6 @@ receive, but Debian's exim refuses to deliver as root (fixed never_users),
 so the Maildir is written as "nobody": the work directory is then made under
 /tmp (not in pytest's 0700 tree) and the Maildir handed to nobody.  Nothing
 of the system's exim (config, spool, service, user) is used."""
-import email
-import email.policy
 import grp
 import os
 import pwd
@@ -42,6 +40,7 @@ import subprocess
 import tempfile
 
 from . import util
+from .maildir import MaildirReader
 
 EXIM = "/usr/sbin/exim4"
 OPENSSL = "/usr/bin/openssl"
@@ -141,7 +140,7 @@ login:
 """
 
 
-class Exim:
+class Exim(MaildirReader):
     def __init__(self, workdir, tls_broken=False, mechanisms=("PLAIN", "LOGIN")):
         self.workdir = os.fspath(workdir)   # CA, client-side files
         self.tls_broken = tls_broken
@@ -316,20 +315,6 @@ class Exim:
                 found += [os.path.join(d, n) for n in os.listdir(d)]
         # exim's Maildir names start with the time: sort for arrival order
         return sorted(found, key=lambda p: (os.stat(p).st_mtime, p))
-
-    def raw_messages(self):
-        out = []
-        for path in self._files():
-            with open(path, "rb") as f:
-                out.append(f.read())
-        return out
-
-    def messages(self):
-        return [email.message_from_bytes(raw, policy=email.policy.default)
-                for raw in self.raw_messages()]
-
-    def count(self):
-        return len(self._files())
 
     def wait_for(self, count, timeout=30):
         """Wait until count messages are in the Maildir (exim delivers

@@ -9,14 +9,13 @@
 
 With refuse=True every RCPT TO is answered "550 5.1.1 no such user"
 (harness/smtp_refuse.py), for failure tests."""
-import email
-import email.policy
 import os
 import re
 import sys
 import time
 
 from . import util
+from .maildir import MaildirReader
 
 PYTHON = "/usr/bin/python3"  # Debian's: the PATH one cannot import aiosmtpd
 
@@ -25,7 +24,7 @@ _MAILDIR_NAME = re.compile(r"^(\d+)\.M(\d+)P\d+Q(\d+)\.")
 _LINK = re.compile(r"https?://[^\s<>\"]+[?&]t=[A-Za-z0-9_-]+")
 
 
-class SmtpSink:
+class SmtpSink(MaildirReader):
     def __init__(self, workdir, refuse=False):
         self.workdir = os.fspath(workdir)
         self.refuse = refuse
@@ -75,23 +74,6 @@ class SmtpSink:
                 found.append((key, name, os.path.join(d, name)))
         found.sort()
         return [path for _, _, path in found]
-
-    def raw_messages(self):
-        """Each stored message as bytes (aiosmtpd adds X-Peer, X-MailFrom
-        and X-RcptTo headers at the top)."""
-        out = []
-        for path in self._files():
-            with open(path, "rb") as f:
-                out.append(f.read())
-        return out
-
-    def messages(self):
-        """[email.message.EmailMessage], parsed with email.policy.default."""
-        return [email.message_from_bytes(raw, policy=email.policy.default)
-                for raw in self.raw_messages()]
-
-    def count(self):
-        return len(self._files())
 
     def wait_for(self, count, timeout=5):
         """Wait until at least count messages arrived; return them all."""
