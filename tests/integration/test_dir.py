@@ -10,6 +10,7 @@ import ldap
 import pytest
 
 from harness import dirdrv, util
+from harness.dirdrv import ok
 from harness.conf import IcsoeConf
 from harness.slapd import Slapd
 
@@ -24,11 +25,6 @@ PW2 = "another long passphrase 2024"
 @pytest.fixture
 def conf(tmp_path, slapd):
     return IcsoeConf(tmp_path / "etc", slapd)
-
-
-def ok(r):
-    assert r.status == "ok", (r.stdout, r.stderr)
-    return r
 
 
 def make_active(conf, curp=CURP, pw=PW, rfcs=(RFC,)):

@@ -8,6 +8,7 @@ import pytest
 from ldap.controls import RequestControl
 
 from harness import dirdrv
+from harness.dirdrv import ok
 from harness.conf import IcsoeConf
 
 CURP = "GOMC800101HDFRRL09"
@@ -16,11 +17,6 @@ RFC = "AAA010101AAA"
 PW = "correct horse battery staple 1"
 PW2 = "another long passphrase 2024"
 RELAX_OID = "1.3.6.1.4.1.4203.666.5.12"
-
-
-def ok(r):
-    assert r.status == "ok", (r.stdout, r.stderr)
-    return r
 
 
 @pytest.fixture

@@ -10,17 +10,13 @@ import ldap
 import pytest
 
 from harness import dirdrv, util
+from harness.dirdrv import ok
 from harness.conf import IcsoeConf
 
 CURP = "GOMC800101HDFRRL09"
 RFC = "AAA010101AAA"
 PW = "correct horse battery staple 1"
 GOOD = "una frase larga y nada comun 7"
-
-
-def ok(r):
-    assert r.status == "ok", (r.stdout, r.stderr)
-    return r
 
 
 @pytest.fixture

@@ -51,6 +51,12 @@ def run(conf, *args, input=None, timeout=60):
     return Result(proc, time.monotonic() - t0)
 
 
+def ok(r):
+    """r, after asserting dirdrv answered status=ok (its output otherwise)."""
+    assert r.status == "ok", (r.stdout, r.stderr)
+    return r
+
+
 class Loop:
     """dirdrv verify-loop CURP: one verification per line written, in one
     process (to test reconnection)."""
