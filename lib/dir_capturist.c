@@ -319,19 +319,6 @@ static icsoe_status contractors_exist(icsoe_dir *d, char *const *rfcs, size_t n)
     return st;
 }
 
-typedef struct dir_add {
-    const char *dn;
-    LDAPMod **mods;
-} dir_add;
-
-static int dir_add_op(icsoe_dir *d, LDAP *ld, void *arg)
-{
-    dir_add *a = arg;
-
-    (void)d;
-    return ldap_add_ext_s(ld, a->dn, a->mods, NULL, NULL);
-}
-
 static icsoe_status capturist_add(icsoe_dir *d, const icsoe_capturist *c)
 {
     char *oc[] = { "inetOrgPerson", "icsoeCapturist", NULL };
@@ -568,12 +555,6 @@ icsoe_status icsoe_dir_capturist_unlock(icsoe_dir *d, const char *curp)
     dir_call_end(d, &call, st);
     free(dn);
     return st;
-}
-
-static int dir_delete_op(icsoe_dir *d, LDAP *ld, void *arg)
-{
-    (void)d;
-    return ldap_delete_ext_s(ld, (const char *)arg, NULL, NULL);
 }
 
 icsoe_status icsoe_dir_capturist_remove(icsoe_dir *d, const char *curp)

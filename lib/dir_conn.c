@@ -525,6 +525,20 @@ int dir_search_op(icsoe_dir *d, LDAP *ld, void *arg)
                              &tv, s->sizelimit, &s->res);
 }
 
+int dir_add_op(icsoe_dir *d, LDAP *ld, void *arg)
+{
+    dir_add *a = arg;
+
+    (void)d;
+    return ldap_add_ext_s(ld, a->dn, a->mods, NULL, NULL);
+}
+
+int dir_delete_op(icsoe_dir *d, LDAP *ld, void *arg)
+{
+    (void)d;
+    return ldap_delete_ext_s(ld, (const char *)arg, NULL, NULL);
+}
+
 int dir_modify_op(icsoe_dir *d, LDAP *ld, void *arg)
 {
     dir_modify *m = arg;

@@ -125,19 +125,6 @@ static int text_field_ok(const char *s, size_t max)
     return n > 0 && n <= max && icsoe_text_is_safe(s, n) && s[0] != ' ' && s[n - 1] != ' ';
 }
 
-typedef struct dir_add_req {
-    const char *dn;
-    LDAPMod **mods;
-} dir_add_req;
-
-static int add_op(icsoe_dir *d, LDAP *ld, void *arg)
-{
-    dir_add_req *a = arg;
-
-    (void)d;
-    return ldap_add_ext_s(ld, a->dn, a->mods, NULL, NULL);
-}
-
 icsoe_status icsoe_dir_contractor_add(icsoe_dir *d, const icsoe_contractor *c)
 {
     char *oc[] = { "icsoeContractor", NULL };
@@ -151,7 +138,7 @@ icsoe_status icsoe_dir_contractor_add(icsoe_dir *d, const icsoe_contractor *c)
     LDAPMod m_mail = { LDAP_MOD_ADD, "mail", { mail } };
     LDAPMod m_repse = { LDAP_MOD_ADD, "icsoeREPSE", { repse } };
     LDAPMod *mods[6];
-    dir_add_req a;
+    dir_add a;
     dir_call call;
     icsoe_status st;
     size_t n = 0;
@@ -174,7 +161,7 @@ icsoe_status icsoe_dir_contractor_add(icsoe_dir *d, const icsoe_contractor *c)
     if (a.dn == NULL)
         return ICSOE_ERR_INTERNAL;
     dir_call_begin(d, &call);
-    st = dir_wr_run(d, add_op, &a, &rc);
+    st = dir_wr_run(d, dir_add_op, &a, &rc);
     if (st == ICSOE_OK)
         st = rc == LDAP_ALREADY_EXISTS ? ICSOE_ERR_EXISTS : dir_map_rc(d, "contractor add", rc);
     if (st == ICSOE_OK)
@@ -384,12 +371,6 @@ out:
     return st;
 }
 
-static int delete_op(icsoe_dir *d, LDAP *ld, void *arg)
-{
-    (void)d;
-    return ldap_delete_ext_s(ld, (const char *)arg, NULL, NULL);
-}
-
 static icsoe_status revoke_all(icsoe_dir *d, const char *rfc, char **curps, size_t n)
 {
     char *vals[] = { (char *)rfc, NULL };
@@ -448,7 +429,7 @@ icsoe_status icsoe_dir_contractor_remove(icsoe_dir *d, const char *rfc, int forc
         st = ICSOE_ERR_INTERNAL;
         goto out;
     }
-    st = dir_wr_run(d, delete_op, dn, &rc);
+    st = dir_wr_run(d, dir_delete_op, dn, &rc);
     if (st == ICSOE_OK)
         st = rc == LDAP_NO_SUCH_OBJECT ? ICSOE_ERR_NOT_FOUND
                                        : dir_map_rc(d, "contractor remove", rc);

@@ -193,6 +193,14 @@ typedef struct dir_modify {
 } dir_modify;
 int dir_modify_op(icsoe_dir *d, LDAP *ld, void *arg);
 
+/* An Add (arg: dir_add) and a Delete (arg: the DN) for dir_wr_run. */
+typedef struct dir_add {
+    const char *dn;
+    LDAPMod **mods;
+} dir_add;
+int dir_add_op(icsoe_dir *d, LDAP *ld, void *arg);
+int dir_delete_op(icsoe_dir *d, LDAP *ld, void *arg);
+
 /* icsoe_dir_contractor_get_many inside an ongoing call. */
 icsoe_status dir_contractor_get_many(icsoe_dir *d, const char *const *rfcs, size_t nrfc,
                                      icsoe_contractor **out, size_t *n);

@@ -72,25 +72,6 @@ static icsoe_status posix_enabled_conf(icsoe_dir *d)
 
 /* ---- small LDAP steps, each inside an ongoing dir_call ---- */
 
-typedef struct add_req {
-    const char *dn;
-    LDAPMod **mods;
-} add_req;
-
-static int add_op(icsoe_dir *d, LDAP *ld, void *arg)
-{
-    add_req *a = arg;
-
-    (void)d;
-    return ldap_add_ext_s(ld, a->dn, a->mods, NULL, NULL);
-}
-
-static int delete_op(icsoe_dir *d, LDAP *ld, void *arg)
-{
-    (void)d;
-    return ldap_delete_ext_s(ld, arg, NULL, NULL);
-}
-
 static icsoe_status modify(icsoe_dir *d, const char *dn, LDAPMod **mods, int *rc)
 {
     dir_modify m;
@@ -168,13 +149,13 @@ static icsoe_status pool_create(icsoe_dir *d, const char *dn)
     LDAPMod m_u = { LDAP_MOD_ADD, "uidNumber", { uv } };
     LDAPMod m_g = { LDAP_MOD_ADD, "gidNumber", { gv } };
     LDAPMod *mods[] = { &m_oc, &m_cn, &m_u, &m_g, NULL };
-    add_req a = { dn, mods };
+    dir_add a = { dn, mods };
     icsoe_status st;
     int rc;
 
     snprintf(uid, sizeof(uid), "%d", d->conf->unix_uid_min);
     snprintf(gid, sizeof(gid), "%d", d->conf->unix_gid_min);
-    st = dir_wr_run(d, add_op, &a, &rc);
+    st = dir_wr_run(d, dir_add_op, &a, &rc);
     if (st == ICSOE_OK && rc == LDAP_ALREADY_EXISTS)
         rc = LDAP_SUCCESS;      /* created meanwhile by someone else: fine */
     if (st == ICSOE_OK && rc == LDAP_NO_SUCH_OBJECT) {
@@ -401,7 +382,7 @@ static icsoe_status group_add(icsoe_dir *d, const char *name, const char *rfc,
     LDAPMod m_rfc = { LDAP_MOD_ADD, "icsoeContractorRFC", { rv } };
     LDAPMod m_mem = { LDAP_MOD_ADD, "memberUid", { members } };
     LDAPMod *mods[6];
-    add_req a;
+    dir_add a;
     icsoe_status st;
     size_t k = 0;
     int rc;
@@ -422,7 +403,7 @@ static icsoe_status group_add(icsoe_dir *d, const char *name, const char *rfc,
     a.mods = mods;
     if (a.dn == NULL)
         return ICSOE_ERR_INTERNAL;
-    st = dir_wr_run(d, add_op, &a, &rc);
+    st = dir_wr_run(d, dir_add_op, &a, &rc);
     free((char *)a.dn);
     if (st == ICSOE_OK && rc == LDAP_ALREADY_EXISTS) {
         dir_reason(d, "a group named %s already exists", name);
@@ -830,7 +811,7 @@ icsoe_status icsoe_dir_posix_group_disable(icsoe_dir *d, const char *rfc)
     dir_call_begin(d, &call);
     st = group_lookup(d, "icsoeContractorRFC", rfc, &dn, &gid);
     if (st == ICSOE_OK) {
-        st = dir_wr_run(d, delete_op, dn, &rc);
+        st = dir_wr_run(d, dir_delete_op, dn, &rc);
         if (st == ICSOE_OK)
             st = rc == LDAP_NO_SUCH_OBJECT ? ICSOE_ERR_NOT_FOUND
                                            : dir_map_rc(d, "group delete", rc);
