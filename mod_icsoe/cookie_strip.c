@@ -59,6 +59,12 @@ static int strip_header(void *data, const char *key, const char *value)
     int ours = 0;
 
     (void)key;
+    /* most requests carry no cookie of ours: keep those headers untouched
+     * without splitting them (__Host-NAME contains NAME too) */
+    if (strstr(value, c->name) == NULL) {
+        APR_ARRAY_PUSH(c->kept, const char *) = value;
+        return 1;
+    }
     while (*p != '\0') {
         const char *end;
         size_t len;
