@@ -525,6 +525,34 @@ int dir_search_op(icsoe_dir *d, LDAP *ld, void *arg)
                              &tv, s->sizelimit, &s->res);
 }
 
+icsoe_status dir_read_one(icsoe_dir *d, const char *dn, const char *filter,
+                          char **attrs, const char *what,
+                          LDAPMessage **res, LDAPMessage **e)
+{
+    dir_search s;
+    icsoe_status st;
+    int rc;
+
+    memset(&s, 0, sizeof(s));
+    s.base = dn;
+    s.scope = LDAP_SCOPE_BASE;
+    s.filter = filter;
+    s.attrs = attrs;
+    s.sizelimit = 1;
+    *e = NULL;
+    st = dir_svc_run(d, dir_search_op, &s, &rc);
+    *res = s.res;
+    if (st != ICSOE_OK)
+        return st;
+    if (rc == LDAP_NO_SUCH_OBJECT)
+        return ICSOE_ERR_NOT_FOUND;
+    st = dir_map_rc(d, what, rc);
+    if (st != ICSOE_OK)
+        return st;
+    *e = ldap_first_entry(d->svc, s.res);
+    return *e != NULL ? ICSOE_OK : ICSOE_ERR_NOT_FOUND;
+}
+
 int dir_add_op(icsoe_dir *d, LDAP *ld, void *arg)
 {
     dir_add *a = arg;

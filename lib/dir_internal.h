@@ -150,6 +150,15 @@ typedef struct dir_search {
 /* Op for dir_svc_run: a synchronous search bounded by the deadline. */
 int dir_search_op(icsoe_dir *d, LDAP *ld, void *arg);
 
+/* The entry at dn matching filter (a base search on the service
+ * connection, inside a dir_call): *e points into *res, which the caller
+ * frees with ldap_msgfree whatever the result (it may be NULL).  NOT_FOUND
+ * when there is no such DN or it does not match; what names the search in
+ * the reason of other errors. */
+icsoe_status dir_read_one(icsoe_dir *d, const char *dn, const char *filter,
+                          char **attrs, const char *what,
+                          LDAPMessage **res, LDAPMessage **e);
+
 /* Single-valued string attribute as a malloc'd string (NULL if absent).
  * *bad is set when the value is unsafe (CR, LF, NUL or invalid UTF-8). */
 char *dir_get_str(LDAP *ld, LDAPMessage *e, const char *attr, int *bad);

@@ -40,32 +40,17 @@ static void copy_value(LDAP *ld, LDAPMessage *e, const char *attr, char *out)
 static icsoe_status read_lock_state(icsoe_dir *d, const char *dn, lock_state *ls)
 {
     char *attrs[] = { "pwdAccountLockedTime", "icsoeLockNotice", NULL };
-    dir_search s;
-    LDAPMessage *e;
+    LDAPMessage *res, *e;
     icsoe_status st;
-    int rc;
 
     memset(ls, 0, sizeof(*ls));
-    memset(&s, 0, sizeof(s));
-    s.base = dn;
-    s.scope = LDAP_SCOPE_BASE;
-    s.filter = "(objectClass=icsoeCapturist)";
-    s.attrs = attrs;
-    s.sizelimit = 1;
-    st = dir_svc_run(d, dir_search_op, &s, &rc);
-    if (st == ICSOE_OK)
-        st = rc == LDAP_NO_SUCH_OBJECT ? ICSOE_ERR_NOT_FOUND : dir_map_rc(d, "lock state", rc);
+    st = dir_read_one(d, dn, "(objectClass=icsoeCapturist)", attrs, "lock state", &res, &e);
     if (st == ICSOE_OK) {
-        e = ldap_first_entry(d->svc, s.res);
-        if (e == NULL) {
-            st = ICSOE_ERR_NOT_FOUND;
-        } else {
-            copy_value(d->svc, e, "pwdAccountLockedTime", ls->locked);
-            copy_value(d->svc, e, "icsoeLockNotice", ls->notice);
-        }
+        copy_value(d->svc, e, "pwdAccountLockedTime", ls->locked);
+        copy_value(d->svc, e, "icsoeLockNotice", ls->notice);
     }
-    if (s.res != NULL)
-        ldap_msgfree(s.res);
+    if (res != NULL)
+        ldap_msgfree(res);
     return st;
 }
 

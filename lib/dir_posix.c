@@ -170,20 +170,13 @@ static icsoe_status pool_create(icsoe_dir *d, const char *dn)
 static icsoe_status pool_read(icsoe_dir *d, const char *dn, const char *attr, long *cur)
 {
     char *attrs[] = { (char *)attr, NULL };
-    LDAPMessage *res = NULL, *e;
+    LDAPMessage *res, *e;
     icsoe_status st;
-    int rc;
 
     *cur = -1;
-    st = search(d, dn, LDAP_SCOPE_BASE, "(objectClass=icsoeIdPool)", attrs, 1, &res, &rc);
-    if (st == ICSOE_OK && rc == LDAP_NO_SUCH_OBJECT) {
-        if (res != NULL)
-            ldap_msgfree(res);
-        return ICSOE_OK;
-    }
-    if (st == ICSOE_OK)
-        st = dir_map_rc(d, "id pool read", rc);
-    e = st == ICSOE_OK ? ldap_first_entry(d->svc, res) : NULL;
+    st = dir_read_one(d, dn, "(objectClass=icsoeIdPool)", attrs, "id pool read", &res, &e);
+    if (st == ICSOE_ERR_NOT_FOUND) /* not created yet: *cur stays -1 */
+        st = ICSOE_OK;
     if (e != NULL) {
         *cur = get_number(d->svc, e, attr);
         if (*cur < 0) {
@@ -454,20 +447,13 @@ static icsoe_status read_posix(icsoe_dir *d, const char *dn, posix_state *ps)
 {
     char *attrs[] = { "objectClass", "uidNumber", "gidNumber", "homeDirectory",
                       "loginShell", "gecos", "icsoeContractorRFC", NULL };
-    LDAPMessage *res = NULL, *e;
+    LDAPMessage *res, *e;
     icsoe_status st;
-    int rc, bad = 0;
+    int bad = 0;
 
     memset(ps, 0, sizeof(*ps));
-    st = search(d, dn, LDAP_SCOPE_BASE, "(objectClass=icsoeCapturist)", attrs, 1,
-                &res, &rc);
-    if (st == ICSOE_OK && rc == LDAP_NO_SUCH_OBJECT)
-        st = ICSOE_ERR_NOT_FOUND;
-    else if (st == ICSOE_OK)
-        st = dir_map_rc(d, "capturist search", rc);
-    e = st == ICSOE_OK ? ldap_first_entry(d->svc, res) : NULL;
-    if (st == ICSOE_OK && e == NULL)
-        st = ICSOE_ERR_NOT_FOUND;
+    st = dir_read_one(d, dn, "(objectClass=icsoeCapturist)", attrs, "capturist search",
+                      &res, &e);
     if (e != NULL) {
         size_t noc = 0;
         char **oc = dir_get_strs(d->svc, e, "objectClass", &noc, &bad);

@@ -56,36 +56,6 @@ static int get_bool(LDAP *ld, LDAPMessage *e, const char *attr, int *bad)
     return v;
 }
 
-/* One base search with the service connection; *res owned by the caller. */
-static icsoe_status base_search(icsoe_dir *d, const char *dn, const char *what,
-                                char **attrs, LDAPMessage **res,
-                                LDAPMessage **e)
-{
-    dir_search s;
-    icsoe_status st;
-    int rc;
-
-    memset(&s, 0, sizeof(s));
-    s.base = dn;
-    s.scope = LDAP_SCOPE_BASE;
-    s.filter = "(objectClass=*)";
-    s.attrs = attrs;
-    s.sizelimit = 1;
-    *res = NULL;
-    *e = NULL;
-    st = dir_svc_run(d, dir_search_op, &s, &rc);
-    *res = s.res;
-    if (st != ICSOE_OK)
-        return st;
-    if (rc == LDAP_NO_SUCH_OBJECT)
-        return ICSOE_ERR_NOT_FOUND;
-    st = dir_map_rc(d, what, rc);
-    if (st != ICSOE_OK)
-        return st;
-    *e = ldap_first_entry(d->svc, s.res);
-    return *e != NULL ? ICSOE_OK : ICSOE_ERR_NOT_FOUND;
-}
-
 static icsoe_status read_policy(icsoe_dir *d, const char *dn, pw_policy *pol)
 {
     char *attrs[] = { "pwdMaxAge", "pwdGraceAuthNLimit", "pwdMustChange",
@@ -94,7 +64,7 @@ static icsoe_status read_policy(icsoe_dir *d, const char *dn, pw_policy *pol)
     icsoe_status st;
     int bad = 0;
 
-    st = base_search(d, dn, "password policy search", attrs, &res, &e);
+    st = dir_read_one(d, dn, "(objectClass=*)", attrs, "password policy search", &res, &e);
     if (st == ICSOE_ERR_NOT_FOUND) {
         dir_reason(d, "password policy %s not found (set ppolicy_dn)", dn);
         st = ICSOE_ERR_INTERNAL;
@@ -168,7 +138,7 @@ static icsoe_status password_state(icsoe_dir *d, const char *curp,
     dn = dir_capturist_dn(d, curp);
     if (dn == NULL)
         return ICSOE_ERR_INTERNAL;
-    st = base_search(d, dn, "password state search", attrs, &res, &e);
+    st = dir_read_one(d, dn, "(objectClass=*)", attrs, "password state search", &res, &e);
     if (st != ICSOE_OK)
         goto out;
     changed_s = dir_get_str(d->svc, e, "pwdChangedTime", &bad);
