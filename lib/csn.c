@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "csn.h"
+#include "input.h"
 
 /* "YYYYmmddHHMMSS.uuuuuuZ#cccccc#sss#mmmmmm" */
 #define CSN_TIME_LEN 22
@@ -16,23 +17,12 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static int hex_value(char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int all_hex(const char *s, size_t n)
 {
     size_t i;
 
     for (i = 0; i < n; i++) {
-        if (hex_value(s[i]) < 0)
+        if (icsoe_hex_value((unsigned char)s[i]) < 0)
             return 0;
     }
     return 1;
@@ -57,7 +47,9 @@ int icsoe_csn_sid(const char *csn)
     }
     if (!all_hex(csn + 23, 6) || !all_hex(csn + 30, 3) || !all_hex(csn + 34, 6))
         return -1;
-    return hex_value(csn[30]) * 256 + hex_value(csn[31]) * 16 + hex_value(csn[32]);
+    return icsoe_hex_value((unsigned char)csn[30]) * 256 +
+           icsoe_hex_value((unsigned char)csn[31]) * 16 +
+           icsoe_hex_value((unsigned char)csn[32]);
 }
 
 /* a's newest value for sid, or NULL. */

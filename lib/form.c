@@ -7,17 +7,6 @@
 #include "input.h"
 #include "secure.h"
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode s[0..n) into a malloc'd string.  NULL on a bad escape, a NUL
  * byte (raw or encoded) or out of memory. */
 static char *form_decode(const char *s, size_t n)
@@ -32,8 +21,8 @@ static char *form_decode(const char *s, size_t n)
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            int hi = i + 2 < n ? hex_value((unsigned char)s[i + 1]) : -1;
-            int lo = i + 2 < n ? hex_value((unsigned char)s[i + 2]) : -1;
+            int hi = i + 2 < n ? icsoe_hex_value((unsigned char)s[i + 1]) : -1;
+            int lo = i + 2 < n ? icsoe_hex_value((unsigned char)s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 goto fail;
             c = (unsigned char)(hi << 4 | lo);

@@ -7,6 +7,18 @@
 
 #include <stddef.h>
 
+/* The value of a hex digit of either case; -1 for any other byte. */
+static inline int icsoe_hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* ---- application/x-www-form-urlencoded ---- */
 #define ICSOE_FORM_MAX_FIELDS 32
 typedef struct icsoe_form {

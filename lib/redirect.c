@@ -12,17 +12,6 @@
 /* Rounds of percent-decoding checked ("%25252F" is still caught). */
 #define RETURN_PATH_DECODE_ROUNDS 3
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The rules every form of the path must meet: one leading '/', not
  * followed by '/' or '\\', no control characters (a decoded space is
  * fine: "%20" is how a space travels). */
@@ -52,8 +41,8 @@ static long percent_decode(const unsigned char *in, size_t n,
         int hi = -1;
         int lo = -1;
         if (in[i] == '%' && i + 2 < n) {
-            hi = hex_value(in[i + 1]);
-            lo = hex_value(in[i + 2]);
+            hi = icsoe_hex_value(in[i + 1]);
+            lo = icsoe_hex_value(in[i + 2]);
         }
         if (in[i] == '%' && (hi < 0 || lo < 0) && strict)
             return -1;

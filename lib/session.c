@@ -161,17 +161,6 @@ static int key_file_mode_ok(int fd, const char *path, char *err, size_t errlen)
     return 0;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Exactly 64 hex digits and an optional single '\n'. */
 static int parse_key_hex(const char *text, size_t n, unsigned char key[32])
 {
@@ -180,8 +169,8 @@ static int parse_key_hex(const char *text, size_t n, unsigned char key[32])
     if (n != KEY_HEX_CHARS)
         return -1;
     for (size_t i = 0; i < ICSOE_SESSION_KEY_BYTES; i++) {
-        int hi = hex_value((unsigned char)text[2 * i]);
-        int lo = hex_value((unsigned char)text[2 * i + 1]);
+        int hi = icsoe_hex_value((unsigned char)text[2 * i]);
+        int lo = icsoe_hex_value((unsigned char)text[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         key[i] = (unsigned char)(hi << 4 | lo);
