@@ -101,9 +101,9 @@ static int parse_epoch(const char *s, long long *out)
 }
 
 /* Optional generalizedTime attribute: 0 when absent, -1 when malformed. */
-static time_t get_time(LDAP *ld, LDAPMessage *e, const char *attr, int *bad)
+static time_t get_time(const dir_entry *ent, const char *attr, int *bad)
 {
-    char *s = dir_get_str(ld, e, attr, bad);
+    char *s = dir_entry_str(ent, attr, bad);
     time_t t = 0;
 
     if (s != NULL) {
@@ -118,13 +118,13 @@ static time_t get_time(LDAP *ld, LDAPMessage *e, const char *attr, int *bad)
 /* The delivery record is information for people: a value that does not
  * parse leaves it at NONE instead of making the account unreadable (which
  * would refuse its logins). */
-static void read_delivery(LDAP *ld, LDAPMessage *e, icsoe_delivery *out)
+static void read_delivery(const dir_entry *ent, icsoe_delivery *out)
 {
     int bad = 0;
-    char *state = dir_get_str(ld, e, "icsoeMailState", &bad);
-    char *kind = dir_get_str(ld, e, "icsoeMailKind", &bad);
-    time_t when = get_time(ld, e, "icsoeMailTime", &bad);
-    char *error = dir_get_str(ld, e, "icsoeMailError", &bad);
+    char *state = dir_entry_str(ent, "icsoeMailState", &bad);
+    char *kind = dir_entry_str(ent, "icsoeMailKind", &bad);
+    time_t when = get_time(ent, "icsoeMailTime", &bad);
+    char *error = dir_entry_str(ent, "icsoeMailError", &bad);
 
     memset(out, 0, sizeof(*out));
     for (size_t i = 1; state != NULL && i < sizeof(mail_state_names) / sizeof(mail_state_names[0]); i++) {
@@ -153,53 +153,53 @@ icsoe_status dir_read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
 {
     int bad = 0, status, purpose;
     char *uid, *s;
-    struct berval **locked;
+    dir_entry ent;
     char *dn;
 
     memset(out, 0, sizeof(*out));
-    uid = dir_get_str(ld, e, "uid", &bad);
+    if (dir_entry_open(ld, e, &ent) != 0)
+        bad = 1;
+    uid = dir_entry_str(&ent, "uid", &bad);
     if (uid != NULL && dir_curp_shape_ok(uid))
         memcpy(out->curp, uid, ICSOE_CURP_LEN + 1);
     else
         bad = 1;
     free(uid);
-    out->name = dir_get_str(ld, e, "cn", &bad);
+    out->name = dir_entry_str(&ent, "cn", &bad);
     if (out->name == NULL)
         bad = 1;
-    out->email = dir_get_str(ld, e, "mail", &bad);
-    s = dir_get_str(ld, e, "icsoeStatus", &bad);
+    out->email = dir_entry_str(&ent, "mail", &bad);
+    s = dir_entry_str(&ent, "icsoeStatus", &bad);
     status = icsoe_capturist_status_parse(s);
     free(s);
     if (status < 0)
         bad = 1;
     else
         out->status = (icsoe_capturist_status)status;
-    out->contractors = dir_get_strs(ld, e, "icsoeContractorRFC", &out->ncontractors, &bad);
-    s = dir_get_str(ld, e, "icsoeEpoch", &bad);
+    out->contractors = dir_entry_strs(&ent, "icsoeContractorRFC", &out->ncontractors, &bad);
+    s = dir_entry_str(&ent, "icsoeEpoch", &bad);
     if (parse_epoch(s, &out->epoch) != 0)
         bad = 1;
     free(s);
-    out->token_expiry = get_time(ld, e, "icsoeTokenExpiry", &bad);
-    s = dir_get_str(ld, e, "icsoeTokenPurpose", &bad);
+    out->token_expiry = get_time(&ent, "icsoeTokenExpiry", &bad);
+    s = dir_entry_str(&ent, "icsoeTokenPurpose", &bad);
     purpose = parse_purpose(s);
     free(s);
     if (purpose < 0)
         bad = 1;
     else
         out->token_purpose = purpose;
-    out->last_recover = get_time(ld, e, "icsoeLastRecover", &bad);
-    out->created = get_time(ld, e, "createTimestamp", &bad);
-    s = dir_get_str(ld, e, "icsoeRegisteredBy", &bad);
+    out->last_recover = get_time(&ent, "icsoeLastRecover", &bad);
+    out->created = get_time(&ent, "createTimestamp", &bad);
+    s = dir_entry_str(&ent, "icsoeRegisteredBy", &bad);
     if (s != NULL && strlen(s) < sizeof(out->registered_by))
         memcpy(out->registered_by, s, strlen(s) + 1);
     else if (s != NULL)
         bad = 1;
     free(s);
-    locked = ldap_get_values_len(ld, e, "pwdAccountLockedTime");
-    out->pp_locked = locked != NULL && locked[0] != NULL;
-    if (locked != NULL)
-        ldap_value_free_len(locked);
-    read_delivery(ld, e, &out->delivery);
+    out->pp_locked = dir_entry_vals(&ent, "pwdAccountLockedTime") != NULL;
+    read_delivery(&ent, &out->delivery);
+    dir_entry_close(&ent);
     if (!bad)
         return ICSOE_OK;
     dn = ldap_get_dn(ld, e);

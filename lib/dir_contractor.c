@@ -39,19 +39,23 @@ static icsoe_status read_contractor(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
 {
     int bad = 0;
     char *rfc, *dn;
+    dir_entry ent;
 
     memset(out, 0, sizeof(*out));
-    rfc = dir_get_str(ld, e, "icsoeRFC", &bad);
+    if (dir_entry_open(ld, e, &ent) != 0)
+        bad = 1;
+    rfc = dir_entry_str(&ent, "icsoeRFC", &bad);
     if (rfc != NULL && dir_rfc_shape_ok(rfc) && strlen(rfc) < sizeof(out->rfc))
         memcpy(out->rfc, rfc, strlen(rfc) + 1);
     else
         bad = 1;
     free(rfc);
-    out->name = dir_get_str(ld, e, "o", &bad);
+    out->name = dir_entry_str(&ent, "o", &bad);
     if (out->name == NULL)
         bad = 1;
-    out->repse = dir_get_str(ld, e, "icsoeREPSE", &bad);
-    out->email = dir_get_str(ld, e, "mail", &bad);
+    out->repse = dir_entry_str(&ent, "icsoeREPSE", &bad);
+    out->email = dir_entry_str(&ent, "mail", &bad);
+    dir_entry_close(&ent);
     if (!bad)
         return ICSOE_OK;
     dn = ldap_get_dn(ld, e);

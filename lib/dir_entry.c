@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "dir_internal.h"
@@ -75,6 +76,102 @@ char **dir_get_strs(LDAP *ld, LDAPMessage *e, const char *attr, size_t *n, int *
 done:
     if (vals != NULL)
         ldap_value_free_len(vals);
+    return out;
+}
+
+int dir_entry_open(LDAP *ld, LDAPMessage *e, dir_entry *ent)
+{
+    struct berval dn;
+
+    memset(ent, 0, sizeof(*ent));
+    if (ldap_get_dn_ber(ld, e, &ent->ber, &dn) != LDAP_SUCCESS)
+        return -1;
+    for (;;) {
+        struct berval name = { 0, NULL };
+        BerVarray vals = NULL;
+
+        if (ldap_get_attribute_ber(ld, e, ent->ber, &name, &vals) != LDAP_SUCCESS)
+            return -1;
+        if (name.bv_val == NULL)
+            return 0;
+        if (ent->n == DIR_ENTRY_MAX_ATTRS) {
+            ber_memfree(vals);
+            return -1;
+        }
+        ent->a[ent->n].name = name;
+        ent->a[ent->n].vals = vals;
+        ent->n++;
+    }
+}
+
+void dir_entry_close(dir_entry *ent)
+{
+    for (size_t i = 0; i < ent->n; i++)
+        ber_memfree(ent->a[i].vals);
+    if (ent->ber != NULL)
+        ber_free(ent->ber, 0);
+    memset(ent, 0, sizeof(*ent));
+}
+
+const struct berval *dir_entry_vals(const dir_entry *ent, const char *attr)
+{
+    size_t len = strlen(attr);
+
+    for (size_t i = 0; i < ent->n; i++) {
+        if (ent->a[i].name.bv_len == len &&
+            strncasecmp(ent->a[i].name.bv_val, attr, len) == 0)
+            return ent->a[i].vals != NULL && ent->a[i].vals[0].bv_val != NULL
+                   ? ent->a[i].vals : NULL;
+    }
+    return NULL;
+}
+
+static char *bv_str(const struct berval *v, int *bad)
+{
+    char *s;
+
+    if (!dir_text_ok(v->bv_val, v->bv_len)) {
+        *bad = 1;
+        return NULL;
+    }
+    s = malloc(v->bv_len + 1);
+    if (s == NULL) {
+        *bad = 1;
+        return NULL;
+    }
+    memcpy(s, v->bv_val, v->bv_len);
+    s[v->bv_len] = '\0';
+    return s;
+}
+
+char *dir_entry_str(const dir_entry *ent, const char *attr, int *bad)
+{
+    const struct berval *v = dir_entry_vals(ent, attr);
+
+    return v != NULL ? bv_str(&v[0], bad) : NULL;
+}
+
+char **dir_entry_strs(const dir_entry *ent, const char *attr, size_t *n, int *bad)
+{
+    const struct berval *v = dir_entry_vals(ent, attr);
+    size_t count = 0, i;
+    char **out;
+
+    *n = 0;
+    while (v != NULL && v[count].bv_val != NULL)
+        count++;
+    out = calloc(count + 1, sizeof(*out));
+    if (out == NULL) {
+        *bad = 1;
+        return NULL;
+    }
+    for (i = 0; i < count; i++) {
+        out[*n] = bv_str(&v[i], bad);
+        if (out[*n] != NULL)
+            (*n)++;
+    }
+    if (*n > 0)
+        qsort(out, *n, sizeof(*out), cmp_str);
     return out;
 }
 

@@ -166,6 +166,30 @@ char *dir_get_str(LDAP *ld, LDAPMessage *e, const char *attr, int *bad);
 char **dir_get_strs(LDAP *ld, LDAPMessage *e, const char *attr, size_t *n, int *bad);
 int dir_text_ok(const char *s, size_t len);
 
+/* An entry's attributes, read by walking its BER once (ldap_get_values_len
+ * re-parses the entry from the start for every attribute asked: ten of
+ * them cost a login more than the rest of it).  Values point into the
+ * LDAPMessage, which must outlive the dir_entry. */
+#define DIR_ENTRY_MAX_ATTRS 32
+typedef struct dir_entry {
+    BerElement *ber;
+    size_t n;
+    struct {
+        struct berval name;
+        BerVarray vals;        /* ends with a NULL bv_val; NULL if no values */
+    } a[DIR_ENTRY_MAX_ATTRS];
+} dir_entry;
+
+/* 0, or -1 (malformed entry, more attributes than expected, no memory):
+ * fail closed, as for an unsafe value.  dir_entry_close in both cases. */
+int dir_entry_open(LDAP *ld, LDAPMessage *e, dir_entry *ent);
+void dir_entry_close(dir_entry *ent);
+/* The values of attr (case-insensitive name), NULL when absent or empty. */
+const struct berval *dir_entry_vals(const dir_entry *ent, const char *attr);
+/* As dir_get_str / dir_get_strs, from a walked entry. */
+char *dir_entry_str(const dir_entry *ent, const char *attr, int *bad);
+char **dir_entry_strs(const dir_entry *ent, const char *attr, size_t *n, int *bad);
+
 /* "2024..Z" generalizedTime <-> time_t (UTC). -1 if malformed. */
 time_t dir_parse_gentime(const char *s);
 void dir_format_gentime(time_t t, char out[16]);
