@@ -24,10 +24,14 @@
 #define FILTER_MAX 100   /* bytes of the filter box */
 #define PAGE_MAX 100000  /* highest page number we parse */
 
-/* The capturist's contractors, sorted by RFC, freed with the request. */
+/* The capturist's contractors, sorted by RFC, freed with the request:
+ * all of them, or one page of them (v[0] is the offset-th of total). */
 typedef struct assigned {
     icsoe_contractor *v;
     size_t n;
+    size_t offset;
+    size_t total;
+    int paged;     /* v is the page asked for, read as such */
 } assigned;
 
 static apr_status_t assigned_cleanup(void *data)
@@ -40,26 +44,48 @@ static apr_status_t assigned_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-/* Read the assignment from the directory.  OK or an HTTP status. */
-static int load_assigned(request_rec *r, const char *curp, assigned **out)
+static size_t page_count(size_t n)
+{
+    return n == 0 ? 1 : (n + ICSOE_SELECT_PAGE_SIZE - 1) / ICSOE_SELECT_PAGE_SIZE;
+}
+
+/* Read the assignment from the directory: every contractor (page NULL),
+ * or only those of *page (clamped to the last page).  The capturist entry
+ * lists its RFCs sorted, so an unfiltered page needs only its 20 contractor
+ * entries, not all of them (a capturist may have hundreds; issue 16).
+ * OK or an HTTP status. */
+static int load_assigned(request_rec *r, const char *curp, size_t *page,
+                         assigned **out)
 {
     assigned *a = apr_pcalloc(r->pool, sizeof(*a));
     icsoe_dir *d = icsoe_dir_acquire(r);
     icsoe_capturist c;
     icsoe_status st;
+    size_t want;
 
     *out = a;
     if (d == NULL)
         return HTTP_SERVICE_UNAVAILABLE;
     memset(&c, 0, sizeof(c));
     st = icsoe_dir_capturist_get(d, curp, &c);
-    if (st == ICSOE_OK && c.ncontractors > 0) {
-        st = icsoe_dir_contractor_get_many(d, (const char *const *)c.contractors,
-                                           c.ncontractors, &a->v, &a->n);
+    a->total = want = c.ncontractors;
+    if (st == ICSOE_OK && page != NULL) {
+        if (*page > page_count(c.ncontractors))
+            *page = page_count(c.ncontractors);
+        a->offset = (*page - 1) * ICSOE_SELECT_PAGE_SIZE;
+        want = c.ncontractors - a->offset < ICSOE_SELECT_PAGE_SIZE ?
+               c.ncontractors - a->offset : ICSOE_SELECT_PAGE_SIZE;
+    }
+    if (st == ICSOE_OK && want > 0) {
+        st = icsoe_dir_contractor_get_many(
+            d, (const char *const *)c.contractors + a->offset, want, &a->v, &a->n);
         if (st == ICSOE_OK)
             apr_pool_cleanup_register(r->pool, a, assigned_cleanup,
                                       apr_pool_cleanup_null);
     }
+    a->paged = page != NULL;
+    if (page == NULL)
+        a->total = a->n;
     icsoe_capturist_clear(&c);
     if (st == ICSOE_OK)
         return OK;
@@ -207,22 +233,31 @@ static int show_list(request_rec *r, const icsoe_session *s, const assigned *a,
     size_t pages;
     size_t first;
 
-    if (a->n == 0)
+    if (a->total == 0)
         return show_none(r, s);
-    for (size_t i = 0; i < a->n; i++)
-        matched += matches(&a->v[i], filter);
-    pages = matched == 0 ? 1 : (matched + ICSOE_SELECT_PAGE_SIZE - 1) /
-                               ICSOE_SELECT_PAGE_SIZE;
-    if (page > pages)
-        page = pages;
-    first = (page - 1) * ICSOE_SELECT_PAGE_SIZE;
-    for (size_t i = 0, k = 0; i < a->n; i++) {
-        if (!matches(&a->v[i], filter))
-            continue;
-        if (k >= first && k < first + ICSOE_SELECT_PAGE_SIZE)
-            rows = apr_pstrcat(r->pool, rows, row_html(r, &a->v[i], i, s), NULL);
-        k++;
+    if (a->paged) {
+        /* no filter text: a->v is the page (load_assigned clamped it) */
+        matched = a->total;
+        first = a->offset;
+        page = first / ICSOE_SELECT_PAGE_SIZE + 1;
+        for (size_t i = 0; i < a->n; i++)
+            rows = apr_pstrcat(r->pool, rows, row_html(r, &a->v[i], first + i, s),
+                               NULL);
+    } else {
+        for (size_t i = 0; i < a->n; i++)
+            matched += matches(&a->v[i], filter);
+        if (page > page_count(matched))
+            page = page_count(matched);
+        first = (page - 1) * ICSOE_SELECT_PAGE_SIZE;
+        for (size_t i = 0, k = 0; i < a->n; i++) {
+            if (!matches(&a->v[i], filter))
+                continue;
+            if (k >= first && k < first + ICSOE_SELECT_PAGE_SIZE)
+                rows = apr_pstrcat(r->pool, rows, row_html(r, &a->v[i], i, s), NULL);
+            k++;
+        }
     }
+    pages = page_count(matched);
     if (matched == 0) {
         rows = "<tr><td colspan=\"4\">Ningún contratista coincide con la "
                "búsqueda.</td></tr>\n";
@@ -242,7 +277,7 @@ static int show_list(request_rec *r, const icsoe_session *s, const assigned *a,
             { "summary", summary },
             { "rows_html", rows },
             { "pager_html", pager_html(r, page, pages, filter) },
-            { "filter_html", a->n > ICSOE_SELECT_PAGE_SIZE ?
+            { "filter_html", a->total > ICSOE_SELECT_PAGE_SIZE ?
                              filter_html(r, filter != NULL ? filter : "") : "" },
             { "message_html", message != NULL ? icsoe_pg_box(r, 1, message) : "" },
         };
@@ -256,14 +291,18 @@ static int handle_get(request_rec *r, const icsoe_session *s)
     icsoe_form *q;
     assigned *a;
     const char *filter;
-    int rv = load_assigned(r, s->curp, &a);
+    size_t page;
+    int rv;
 
-    if (rv != OK)
-        return icsoe_pg_fail(r, rv);
     q = icsoe_pg_query(r);
     filter = icsoe_pg_field(r, q, "q", FILTER_MAX);
-    return show_list(r, s, a, filter, parse_page(icsoe_form_get(q, "p")),
-                     NULL);
+    page = parse_page(icsoe_form_get(q, "p"));
+    /* without filter text only the page's contractors are read */
+    rv = load_assigned(r, s->curp, filter == NULL || filter[0] == '\0' ? &page : NULL,
+                       &a);
+    if (rv != OK)
+        return icsoe_pg_fail(r, rv);
+    return show_list(r, s, a, filter, page, NULL);
 }
 
 static int confirm(request_rec *r, const icsoe_session *s,
@@ -352,7 +391,7 @@ static int handle_post(request_rec *r, icsoe_session *s)
     if (step == NULL || (strcmp(step, "siguiente") != 0 &&
                          strcmp(step, "continuar") != 0))
         return icsoe_pg_fail(r, HTTP_BAD_REQUEST);
-    rv = load_assigned(r, s->curp, &a);
+    rv = load_assigned(r, s->curp, NULL, &a);
     if (rv != OK)
         return icsoe_pg_fail(r, rv);
     rfc = icsoe_pg_field(r, f, "rfc", ICSOE_RFC_BUFSZ);
