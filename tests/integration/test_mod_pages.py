@@ -733,9 +733,19 @@ def test_select_paging_and_filter(env):
     assert "Contratistas 1 a 20 de 25" in r.text
     assert "Página siguiente" in r.text and 'name="q"' in r.text
     assert "Buscar por RFC o nombre" in r.text
+    before = os.path.getsize(env.slapd.logpath)
     r2 = site.get(SELECT + "?p=2")
     assert r2.text.count('type="radio"') == 5
     assert "Contratistas 21 a 25 de 25" in r2.text and "Página anterior" in r2.text
+    # without filter text only the page's contractors are read (issue 16)
+    asked = set()
+    deadline = time.monotonic() + 5
+    while len(asked) < 5 and time.monotonic() < deadline:
+        with open(env.slapd.logpath, "rb") as f:
+            f.seek(before)
+            asked = set(re.findall(r"\(icsoeRFC=([^)]+)\)", f.read().decode("utf-8", "replace")))
+        time.sleep(0.05)
+    assert asked == {x.lower() for x in rfcs[20:]}
     shown = set(re.findall(r'name="rfc" id="[^"]+" value="([^"]+)"', r.text + r2.text))
     assert shown == set(rfcs)
     # filter by name (case-insensitive) and by RFC
