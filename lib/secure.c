@@ -111,9 +111,27 @@ long icsoe_b64url_decode(const char *in, size_t inlen, unsigned char *out,
     unsigned acc = 0;
     int bits = 0;
 
+    size_t i = 0;
+
     if (inlen % 4 == 1)
         return -1;
-    for (size_t i = 0; i < inlen; i++) {
+    /* whole groups of 4 characters -> 3 bytes (a cookie opened on every
+     * request: a third of the per-character work of the loop below) */
+    for (; i + 4 <= inlen && outlen + 3 <= outmax; i += 4) {
+        int a = b64url_value((unsigned char)in[i]);
+        int b = b64url_value((unsigned char)in[i + 1]);
+        int c = b64url_value((unsigned char)in[i + 2]);
+        int d = b64url_value((unsigned char)in[i + 3]);
+        unsigned v;
+
+        if ((a | b | c | d) < 0)
+            return -1;
+        v = ((unsigned)a << 18) | ((unsigned)b << 12) | ((unsigned)c << 6) | (unsigned)d;
+        out[outlen++] = (unsigned char)(v >> 16);
+        out[outlen++] = (unsigned char)(v >> 8);
+        out[outlen++] = (unsigned char)v;
+    }
+    for (; i < inlen; i++) {
         int v = b64url_value((unsigned char)in[i]);
         if (v < 0)
             return -1;

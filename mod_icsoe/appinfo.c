@@ -36,12 +36,33 @@ static const app_field app_fields[] = {
      SESSION_FIELD(contractor_name)},
 };
 
+/* Printable ASCII without '%': nothing to encode, and safe text by
+ * construction (no control character, no byte >= 0x80).  One pass instead
+ * of a UTF-8 check and an encoding on every request for most values. */
+static int plain_ascii(const char *value, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)value[i];
+
+        if (c < 0x20 || c >= 0x7f || c == '%')
+            return 0;
+    }
+    return 1;
+}
+
 static int set_one(request_rec *r, const char *prefix, const app_field *f,
                    const char *value)
 {
     size_t len = strnlen(value, f->size);
+    const char *name;
     char *encoded;
 
+    if (len < f->size && plain_ascii(value, len)) {
+        name = apr_pstrcat(r->pool, prefix, f->header, NULL);
+        apr_table_setn(r->headers_in, name, apr_pstrmemdup(r->pool, value, len));
+        apr_table_set(r->subprocess_env, f->env, value);
+        return OK;
+    }
     /* the sealed session was checked when it was opened; check again
      * because a header or env var is no place for CR, LF or NUL */
     if (len == f->size || !icsoe_text_is_safe(value, len)) {

@@ -90,6 +90,16 @@ static void test_b64url_rejects(void **state)
     expect_bad("-_9", 3);
     expect_bad("Zm9v\xc3\xa9", 6); /* non-ASCII */
     expect_bad("Zm9v%41", 7);
+    /* a bad character anywhere in a whole 4-character group (decoded a
+     * group at a time) or in the tail */
+    for (size_t i = 0; i < 10; i++) {
+        char s[] = "Zm9vYmFyZm8";
+
+        s[i] = '=';
+        expect_bad(s, 11);
+        s[i] = '\x80';
+        expect_bad(s, 11);
+    }
 }
 
 static void test_b64url_outmax(void **state)
