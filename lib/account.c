@@ -71,23 +71,6 @@ static icsoe_status check_recipient(const icsoe_capturist *c, char *err, size_t 
     return ICSOE_OK;
 }
 
-/* "25/11/2026 12:30 CST": the configured zone (conf->tz, loaded once with
- * the configuration) and its abbreviation, never the process's TZ (shared
- * by every thread of an Apache child). */
-static void format_valid_until(const icsoe_conf *conf, time_t t, char *out, size_t outlen)
-{
-    char abbr[ICSOE_TZ_ABBR_MAX] = "UTC";
-    struct tm tm;
-
-    if ((conf->tz == NULL || icsoe_tz_local(conf->tz, t, &tm, NULL, abbr, sizeof(abbr)) != 0) &&
-        gmtime_r(&t, &tm) == NULL) {
-        snprintf(out, outlen, "?");
-        return;
-    }
-    snprintf(out, outlen, "%02d/%02d/%04d %02d:%02d %s", tm.tm_mday, tm.tm_mon + 1,
-             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, abbr);
-}
-
 /* activation_url + ("?" | "&" | "") + "t=" + token, malloc'd. */
 static char *build_link(const char *url, const char *token)
 {
@@ -224,7 +207,9 @@ static icsoe_status issue_link(icsoe_dir *d, const icsoe_conf *conf,
         snprintf(link_out, link_len, "%s", link);
     if (send) {
         char mailerr[512] = "";
-        format_valid_until(conf, expiry, valid_until, sizeof valid_until);
+        /* the configured zone (loaded once with the configuration), never the
+         * process's TZ (shared by every thread of an Apache child) */
+        icsoe_tz_format(conf->tz, expiry, valid_until, sizeof valid_until);
         const icsoe_tvar vars[] = {
             { "site_name", site_name(conf) },
             { "name", c->name },

@@ -404,3 +404,19 @@ int icsoe_tz_local(const icsoe_tz *z, time_t t, struct tm *out, long *utoff,
         snprintf(abbr, abbrlen, "%s", ty->abbr);
     return 0;
 }
+
+void icsoe_tz_format(const icsoe_tz *z, time_t t, char *out, size_t outlen)
+{
+    char abbr[ICSOE_TZ_ABBR_MAX] = "UTC";
+    struct tm tm;
+
+    if (outlen == 0)
+        return;
+    if ((z == NULL || icsoe_tz_local(z, t, &tm, NULL, abbr, sizeof(abbr)) != 0) &&
+        gmtime_r(&t, &tm) == NULL) {
+        snprintf(out, outlen, "?");
+        return;
+    }
+    snprintf(out, outlen, "%02d/%02d/%04d %02d:%02d %s", tm.tm_mday, tm.tm_mon + 1,
+             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, abbr);
+}

@@ -41,4 +41,10 @@ const char *icsoe_tz_name(const icsoe_tz *z); /* as loaded, "UTC" for icsoe_tz_u
 int icsoe_tz_local(const icsoe_tz *z, time_t t, struct tm *out, long *utoff,
                    char *abbr, size_t abbrlen);
 
+/* "25/11/2026 12:30 CST": how mails and pages write a time for people (z
+ * NULL or a time z cannot place: UTC; "?" if even that fails).  out needs
+ * ICSOE_TZ_TEXT_MAX bytes. */
+#define ICSOE_TZ_TEXT_MAX (24 + ICSOE_TZ_ABBR_MAX)
+void icsoe_tz_format(const icsoe_tz *z, time_t t, char *out, size_t outlen);
+
 #endif

@@ -125,12 +125,19 @@ static void apply_line(bulk *b, bulk_line *l)
         b->added++;
         return;
     case ICSOE_ADD_CREATED_NO_MAIL:
-        l->result = "Agregado, pero el correo no se pudo enviar: usa «Reenviar liga».";
+        l->result = "Agregado, pero la liga NO se envió (el servidor de correo no está "
+                    "disponible): usa «Reenviar liga» más tarde.";
+        b->added++;
+        return;
+    case ICSOE_ADD_CREATED_REFUSED:
+        l->result = "Agregado, pero la liga NO se envió: el servidor de correo rechazó "
+                    "la dirección; pide al administrador que la corrija.";
         b->added++;
         return;
     case ICSOE_ADD_LINKED:
-        l->result = "Ya estaba registrado en el sistema: se vinculó contigo y se le "
-                    "avisó por correo.";
+        /* nothing about that person's mail (see handler_capturists.c) */
+        l->result = "Ya estaba registrado en el sistema: se vinculó contigo (el aviso va "
+                    "a la dirección que esa persona tiene registrada).";
         b->linked++;
         return;
     case ICSOE_ADD_ALREADY:

@@ -11,6 +11,12 @@
  * administrator) is only linked; the page never shows that person's name or
  * email to the contractor that linked it (icsoeRegisteredBy names the
  * contractor whose page created the account, and only it sees them).
+ * The same rule covers the delivery state of the last mail (issue 17):
+ * whether someone else's capturist's address bounces, or when that person
+ * last asked for a reset link, is theirs; and the relay's own answer
+ * (icsoe_delivery.error) is never shown to any contractor: it can quote
+ * the address and the relay's internals, which is the administrator's
+ * business (icsoectl capturist show).
  *
  * Desbloquear is deliberately not offered: a lock is either an
  * administrator's decision or slapd's ppolicy lockout after repeated wrong
@@ -37,6 +43,7 @@
 #include "handlers.h"
 #include "input.h"
 #include "secure.h"
+#include "tz.h"
 
 #define PAGE_SIZE 20
 #define FILTER_MAX 100
@@ -129,15 +136,50 @@ static const char *status_label(const icsoe_capturist *c, time_t now)
     return "liga vencida";
 }
 
+/* "25/11/2026 12:30 CST" in the configured timezone, as the mails write
+ * it (lib/tz.c), escaped: the abbreviation comes from a zone file. */
+static const char *time_label(request_rec *r, time_t t)
+{
+    char buf[ICSOE_TZ_TEXT_MAX];
+
+    icsoe_tz_format(icsoe_srv(r)->conf->tz, t, buf, sizeof(buf));
+    return icsoe_pg_esc(r, buf);
+}
+
+/* The registration day in the configured timezone (not UTC: an evening
+ * registration in Mexico is already tomorrow in UTC). */
 static const char *date_label(request_rec *r, time_t t)
 {
     struct tm tm;
     char buf[32];
 
-    if (t == 0 || gmtime_r(&t, &tm) == NULL ||
+    if (t == 0 || (icsoe_tz_local(icsoe_srv(r)->conf->tz, t, &tm, NULL, NULL, 0) != 0 &&
+                   gmtime_r(&t, &tm) == NULL) ||
         strftime(buf, sizeof(buf), "%d/%m/%Y", &tm) == 0)
         return "—";
     return apr_pstrdup(r->pool, buf);
+}
+
+/* The "Último correo" cell: what happened to the last mail, for the
+ * contractor allowed to see it (the caller checks may_see_contact).  Only
+ * fixed Spanish words and the time, never delivery.error. */
+static const char *delivery_label(request_rec *r, const icsoe_capturist *c)
+{
+    const icsoe_delivery *dl = &c->delivery;
+
+    switch (dl->state) {
+    case ICSOE_MAIL_STATE_SENT:
+        return apr_pstrcat(r->pool, "enviado el ", time_label(r, dl->when), NULL);
+    case ICSOE_MAIL_STATE_UNSENT:
+        return apr_pstrcat(r->pool, "no enviado (", time_label(r, dl->when), ")",
+                           c->status == ICSOE_CAPTURIST_PENDING ?
+                           ": usa «Reenviar liga»" : "", NULL);
+    case ICSOE_MAIL_STATE_REFUSED:
+        return apr_pstrcat(r->pool, "rechazado (", time_label(r, dl->when),
+                           "): hay que corregir el correo", NULL);
+    default: /* none recorded: made without mail, or before the record */
+        return "sin registro";
+    }
 }
 
 /* ASCII case-insensitive substring (names are UTF-8: accented letters must
@@ -202,7 +244,8 @@ static const char *row_html(request_rec *r, const icsoe_contractor_id *id,
         "<tr><td>", icsoe_pg_esc(r, c->curp), "</td><td>",
         see ? icsoe_pg_esc(r, c->name) : reserved, "</td><td>",
         see ? icsoe_pg_esc(r, c->email) : reserved, "</td><td>",
-        status_label(c, now), "</td><td>", date_label(r, c->created),
+        status_label(c, now), "</td><td>",
+        see ? delivery_label(r, c) : reserved, "</td><td>", date_label(r, c->created),
         "</td><td class=\"row-actions\">", actions, "</td></tr>\n", NULL);
 }
 
@@ -295,8 +338,8 @@ static int show_page(request_rec *r, const icsoe_contractor_id *id,
         k++;
     }
     if (matched == 0) {
-        rows = ro->n == 0 ? "<tr><td colspan=\"6\">Aún no tienes capturistas.</td></tr>\n"
-                          : "<tr><td colspan=\"6\">Ningún capturista coincide con "
+        rows = ro->n == 0 ? "<tr><td colspan=\"7\">Aún no tienes capturistas.</td></tr>\n"
+                          : "<tr><td colspan=\"7\">Ningún capturista coincide con "
                             "la búsqueda.</td></tr>\n";
         summary = "Sin capturistas";
     } else {
@@ -391,6 +434,7 @@ static icsoe_status create_new(request_rec *r, icsoe_dir *d, const icsoe_contrac
 {
     char *rfcs[1] = { (char *)id->rfc };
     char err[512] = "";
+    icsoe_mail_fail fail = ICSOE_MAIL_OK;
     icsoe_capturist c;
     icsoe_status st;
 
@@ -405,12 +449,16 @@ static icsoe_status create_new(request_rec *r, icsoe_dir *d, const icsoe_contrac
     if (st != ICSOE_OK)
         return st;
     st = icsoe_account_issue_link(d, icsoe_srv(r)->conf, &c, ICSOE_TOKEN_ACTIVATION, 1,
-                                  NULL, 0, NULL, err, sizeof(err));
+                                  NULL, 0, &fail, err, sizeof(err));
     audit(r, id, "capturist-added", curp, st == ICSOE_OK ? "mail=sent" : "mail=failed");
     if (st != ICSOE_OK)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ICSOE_LOGNO(1662)
                       "icsoe capturists: activation of %s: %s", curp, err);
-    *out = st == ICSOE_OK ? ICSOE_ADD_CREATED : ICSOE_ADD_CREATED_NO_MAIL;
+    if (st == ICSOE_OK)
+        *out = ICSOE_ADD_CREATED;
+    else
+        *out = fail == ICSOE_MAIL_REFUSED ? ICSOE_ADD_CREATED_REFUSED
+                                          : ICSOE_ADD_CREATED_NO_MAIL;
     return ICSOE_OK;
 }
 
@@ -493,16 +541,29 @@ static int do_add(request_rec *r, const icsoe_contractor_id *id, const icsoe_for
                                    "en su correo la liga para crear su contraseña.", curp);
         break;
     case ICSOE_ADD_CREATED_NO_MAIL:
-        ps->message = apr_psprintf(r->pool, "Se registró al capturista %s, pero no fue "
-                                   "posible enviar el correo con la liga. Inténtalo más "
+        ps->message = apr_psprintf(r->pool, "Se registró al capturista %s, pero el "
+                                   "correo con la liga NO se envió: el servidor de "
+                                   "correo no está disponible. Vuelve a enviarla más "
                                    "tarde con «Reenviar liga».", curp);
         ps->is_error = 1;
         break;
+    case ICSOE_ADD_CREATED_REFUSED:
+        ps->message = apr_psprintf(r->pool, "Se registró al capturista %s, pero el "
+                                   "correo con la liga NO se envió: el servidor de "
+                                   "correo rechazó la dirección %s. Revisa que esté "
+                                   "bien escrita y pide al administrador que la "
+                                   "corrija; después se le enviará una liga nueva.",
+                                   curp, ps->correo);
+        ps->is_error = 1;
+        break;
     case ICSOE_ADD_LINKED:
-        /* nothing about the account beyond its CURP */
+        /* Nothing about the account beyond its CURP, not even whether the
+         * notice reached that person's address (theirs, not ours to see):
+         * so no claim that it did either. */
         ps->message = apr_psprintf(r->pool, "La CURP %s ya estaba registrada en el "
-                                   "sistema: se vinculó como tu capturista y se le "
-                                   "avisó por correo.", curp);
+                                   "sistema: se vinculó como tu capturista. El aviso "
+                                   "se envía a la dirección que esa persona tiene "
+                                   "registrada.", curp);
         break;
     case ICSOE_ADD_ALREADY:
         ps->message = apr_psprintf(r->pool, "La CURP %s ya es uno de tus capturistas.",
@@ -537,10 +598,28 @@ static const icsoe_capturist *posted_own(request_rec *r, const icsoe_contractor_
     return c;
 }
 
+/* What the page says when the new link was not mailed.  The token was
+ * stored before mailing, so the older link is dead either way.  Only the
+ * contractor that registered the account learns that its address was
+ * refused (the privacy rule above). */
+static const char *resend_failed_message(request_rec *r, const icsoe_contractor_id *id,
+                                         const icsoe_capturist *c, icsoe_mail_fail fail)
+{
+    if (fail == ICSOE_MAIL_REFUSED && may_see_contact(c, id->rfc))
+        return apr_psprintf(r->pool, "La nueva liga para %s NO se envió: el servidor "
+                            "de correo rechazó la dirección %s. Pide al administrador "
+                            "que la corrija. La liga anterior ya no funciona.",
+                            c->curp, c->email);
+    return apr_psprintf(r->pool, "La nueva liga para %s NO se envió: no fue posible "
+                        "entregar el correo. La liga anterior ya no funciona; vuelve a "
+                        "intentarlo más tarde con «Reenviar liga».", c->curp);
+}
+
 static int do_resend(request_rec *r, const icsoe_contractor_id *id,
                      const icsoe_capturist *c, page_state *ps)
 {
     char err[512] = "";
+    icsoe_mail_fail fail = ICSOE_MAIL_OK;
     icsoe_dir *d = icsoe_dir_acquire(r);
     icsoe_status st;
 
@@ -553,7 +632,7 @@ static int do_resend(request_rec *r, const icsoe_contractor_id *id,
     }
     /* Storing the new token voids the old one: the older link dies. */
     st = icsoe_account_issue_link(d, icsoe_srv(r)->conf, c, ICSOE_TOKEN_ACTIVATION, 1,
-                                  NULL, 0, NULL, err, sizeof(err));
+                                  NULL, 0, &fail, err, sizeof(err));
     audit(r, id, "capturist-resend", c->curp, st == ICSOE_OK ? "mail=sent" : "mail=failed");
     if (st == ICSOE_OK) {
         ps->message = apr_psprintf(r->pool, "Se envió una nueva liga a %s. La liga "
@@ -562,7 +641,7 @@ static int do_resend(request_rec *r, const icsoe_contractor_id *id,
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ICSOE_LOGNO(1666)
                   "icsoe capturists: resend to %s: %s", c->curp, err);
-    ps->message = "No fue posible enviar la liga. Inténtalo más tarde.";
+    ps->message = resend_failed_message(r, id, c, fail);
     ps->is_error = 1;
     return OK;
 }

@@ -86,7 +86,8 @@ int icsoe_pg_require_contractor(request_rec *r, icsoe_contractor_id *id, int *rv
  * existing one is linked and its owner told by mail.  Audited. */
 typedef enum icsoe_add_outcome {
     ICSOE_ADD_CREATED = 0,
-    ICSOE_ADD_CREATED_NO_MAIL,  /* created; the activation mail failed */
+    ICSOE_ADD_CREATED_NO_MAIL,  /* created; the activation mail failed (resend) */
+    ICSOE_ADD_CREATED_REFUSED,  /* created; the relay refused the address */
     ICSOE_ADD_LINKED,
     ICSOE_ADD_ALREADY,          /* already this contractor's */
     ICSOE_ADD_UNAVAILABLE,      /* directory down: nothing written */

@@ -163,6 +163,8 @@ def test_contractor_page_in_chromium_with_efirma(csite, out_dir, axe_js, tmp_pat
     w.shot("c02-agregar-capturista")
     w.click("Agregar capturista", f"//*[contains(., 'Se registró al capturista {NEW.curp}')]")
     assert "pendiente de activar" in w.text()
+    row = w.wait(f"//tr[td[normalize-space()={xq(NEW.curp)}]]")
+    assert "enviado el " in row.text, row.text   # the "Último correo" column
     w.page("c3", "c03-capturista-agregado")
     csite.smtp.wait_for(1)
 

@@ -582,19 +582,98 @@ def test_list_is_paged_and_the_search_never_matches_hidden_names(cenv):
     assert CURP_1 not in r.text and "Ningún capturista coincide" in r.text
 
 
+def row_of(html, curp):
+    """The <tr> of one CURP in the list (not the messages above it)."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = [row for row in body.split("<tr>") if f"<td>{curp}</td>" in row]
+    assert len(rows) == 1, body
+    return rows[0]
+
+
+def local_text(gentime, zone):
+    """icsoeMailTime as the mails and the page write it in zone."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+    t = datetime.strptime(gentime, "%Y%m%d%H%M%SZ").replace(tzinfo=timezone.utc)
+    t = t.astimezone(ZoneInfo(zone))
+    return t.strftime("%d/%m/%Y %H:%M ") + t.tzname()
+
+
+def test_delivery_state_sent_in_the_configured_timezone(cenv):
+    """Issue 17 on the contractor's page: the "Último correo" column says
+    when the mail went, in icsoe.conf's timezone (a zone whose offset and
+    abbreviation no default could produce by accident)."""
+    cenv.conf.write(timezone="Asia/Kathmandu")
+    cenv.apache.graceful()
+    b = Browser(cenv, cenv.fiel)
+    r = b.action(**new_capturist())
+    cenv.smtp.wait_for(1)
+    ent = entry(cenv, CURP_1)
+    assert ent["icsoeMailState"] == ["sent"]
+    when = local_text(ent["icsoeMailTime"][0], "Asia/Kathmandu")
+    assert when.endswith(" +0545"), when
+    assert '<th scope="col">Último correo</th>' in r.text
+    assert f"<td>enviado el {when}</td>" in row_of(r.text, CURP_1)
+    assert f"enviado el {when}" in row_of(b.get().text, CURP_1)
+
+
 def test_smtp_down_the_account_exists_and_resend_works_later(cenv):
     cenv.conf.write(smtp_url="smtp://127.0.0.1:9")   # nothing listens there
     cenv.apache.graceful()
     b = Browser(cenv, cenv.fiel)
     r = b.action(**new_capturist())
-    assert "no fue posible enviar el correo" in r.text
+    alert = r.text.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert "correo con la liga NO se envió" in alert and "Reenviar liga" in alert, alert
+    assert "Recibirá" not in r.text
     assert entry(cenv, CURP_1)["icsoeStatus"] == ["pending"]
+    assert entry(cenv, CURP_1)["icsoeMailState"] == ["unsent"]
     assert "mail=failed" in audit_lines(cenv, "capturist-added")[-1]
+    row = row_of(r.text, CURP_1)
+    assert "no enviado (" in row and "usa «Reenviar liga»" in row, row
+    assert "enviado el" not in row
+    # the relay's own answer is for the administrator, not for the page
+    error = entry(cenv, CURP_1)["icsoeMailError"][0]
+    assert error and error not in r.text
+    # a resend while the relay is still down says so, and that the old link died
+    r = b.action(accion="reenviar", curp=CURP_1)
+    alert = r.text.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert f"La nueva liga para {CURP_1} NO se envió" in alert, alert
+    assert "La liga anterior ya no funciona" in alert
+    assert "Se envió una nueva liga" not in r.text
+    assert "no enviado (" in row_of(r.text, CURP_1)
     cenv.conf.write(smtp_url=cenv.smtp.url)
     cenv.apache.graceful()
     r = b.action(accion="reenviar", curp=CURP_1)
     assert "Se envió una nueva liga" in r.text
     assert cenv.smtp.links(cenv.smtp.wait_for(1)[0])
+    row = row_of(r.text, CURP_1)
+    assert "enviado el " in row and "no enviado" not in row, row
+    assert entry(cenv, CURP_1)["icsoeMailState"] == ["sent"]
+
+
+def test_delivery_of_a_linked_only_capturist_stays_hidden(cenv):
+    """A contractor that only linked a CURP learns nothing of that person's
+    mail (a refused address, when it was tried); the one that registered it
+    sees the state but never the relay's raw answer."""
+    add_capturist(cenv.slapd, CURP_1, "Persona De B", [RFC_B], status="pending",
+                  registered_by=RFC_B, email="malo@example.test")
+    relay_answer = "550 5.1.1 <malo@example.test>: Recipient address rejected"
+    cenv.slapd.modify(cenv.slapd.capturist_dn(CURP_1), {
+        "icsoeMailState": "refused", "icsoeMailTime": "20261125183000Z",
+        "icsoeMailKind": "activation", "icsoeMailError": relay_answer})
+    r = Browser(cenv, cenv.fiel).action(**new_capturist(correo="otro@example.test"))
+    assert "se vinculó como tu capturista" in r.text
+    row = row_of(r.text, CURP_1)
+    assert row.count("Reservado") == 3, row     # name, email and the mail's state
+    for secret in ("rechazado", "enviado", "12:30", "550", "malo@example.test",
+                   "Recipient"):
+        assert secret not in r.text, secret
+    # the registering contractor: the state in its words, the time in the
+    # configured zone (default America/Mexico_City), not the relay's text
+    rb = Browser(cenv, cenv.fiel_b).get()
+    row = row_of(rb.text, CURP_1)
+    assert "<td>rechazado (25/11/2026 12:30 CST): hay que corregir el correo</td>" in row, row
+    assert "550" not in rb.text and "Recipient" not in rb.text
 
 
 def test_revoked_efirma_is_refused_by_mod_ssl_with_a_crl(tmp_path, slapd, smtp, icsoe_conf,

@@ -63,6 +63,24 @@ static void test_daylight_zone_and_utc(void **state)
     icsoe_tz_free(utc);
 }
 
+/* The text mails and the contractor page show. */
+static void test_format_for_people(void **state)
+{
+    char err[256] = "", out[ICSOE_TZ_TEXT_MAX];
+    icsoe_tz *z = icsoe_tz_load("America/Mexico_City", err, sizeof err);
+    (void)state;
+
+    if (z == NULL)
+        fail_msg("%s", err);
+    icsoe_tz_format(z, T_2026_11_25_1830Z, out, sizeof out);
+    assert_string_equal(out, "25/11/2026 12:30 CST");
+    icsoe_tz_format(NULL, T_2026_11_25_1830Z, out, sizeof out);
+    assert_string_equal(out, "25/11/2026 18:30 UTC");
+    icsoe_tz_format(z, T_2026_11_25_1830Z, out, 6); /* cut, still terminated */
+    assert_string_equal(out, "25/11");
+    icsoe_tz_free(z);
+}
+
 /* Names are relative paths of plain components under the zoneinfo
  * directory: nothing else can be opened through them. */
 static void test_bad_names_refused(void **state)
@@ -107,6 +125,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mexico_city),
         cmocka_unit_test(test_daylight_zone_and_utc),
+        cmocka_unit_test(test_format_for_people),
         cmocka_unit_test(test_bad_names_refused),
         cmocka_unit_test(test_bad_files_refused),
     };
