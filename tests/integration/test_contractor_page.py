@@ -651,6 +651,37 @@ def test_smtp_down_the_account_exists_and_resend_works_later(cenv):
     assert entry(cenv, CURP_1)["icsoeMailState"] == ["sent"]
 
 
+def test_refused_address_is_told_apart_from_an_outage(cenv, tmp_path):
+    """550 to RCPT: the page says the address was refused and must be
+    corrected (a resend would fail the same way), not "try later"; the
+    relay's own words stay out of the page."""
+    from harness.smtp import SmtpSink
+    refusing = SmtpSink(tmp_path / "refusing", refuse=True).start()
+    try:
+        cenv.conf.write(smtp_url=refusing.url)
+        cenv.apache.graceful()
+        r = Browser(cenv, cenv.fiel).action(**new_capturist())
+    finally:
+        refusing.stop()
+    alert = r.text.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert "NO se envió" in alert and "rechazó la dirección juana@example.test" in alert
+    assert "Reenviar liga" not in alert, alert
+    assert entry(cenv, CURP_1)["icsoeMailState"] == ["refused"]
+    row = row_of(r.text, CURP_1)
+    assert "rechazado (" in row and "hay que corregir el correo" in row, row
+    assert "550" not in r.text and "no such user" not in r.text
+
+
+def test_bulk_with_smtp_down_says_the_links_were_not_sent(cenv):
+    cenv.conf.write(smtp_url="smtp://127.0.0.1:9")   # nothing listens there
+    cenv.apache.graceful()
+    csv = f"curp,nombre,correo,rfc\n{CURP_1},Uno Bulk,uno@example.test,{RFC_A}\n"
+    r = upload(Browser(cenv, cenv.fiel), csv.encode())
+    rows = report_rows(r.text)
+    assert rows[0][2] == "Procesado" and "la liga NO se envió" in rows[0][3], rows
+    assert "no enviado (" in row_of(r.text, CURP_1)
+
+
 def test_delivery_of_a_linked_only_capturist_stays_hidden(cenv):
     """A contractor that only linked a CURP learns nothing of that person's
     mail (a refused address, when it was tried); the one that registered it
