@@ -213,11 +213,9 @@ icsoe_status dir_read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
 icsoe_status dir_fetch_capturist(icsoe_dir *d, const char *curp,
                                  icsoe_capturist *out, char **dn_out)
 {
-    dir_search s;
     icsoe_status st;
-    LDAPMessage *e;
+    LDAPMessage *res, *e;
     char *dn;
-    int rc;
 
     if (dn_out != NULL)
         *dn_out = NULL;
@@ -226,35 +224,16 @@ icsoe_status dir_fetch_capturist(icsoe_dir *d, const char *curp,
     dn = dir_capturist_dn(d, curp);
     if (dn == NULL)
         return ICSOE_ERR_INTERNAL;
-    memset(&s, 0, sizeof(s));
-    s.base = dn;
-    s.scope = LDAP_SCOPE_BASE;
-    s.filter = "(objectClass=icsoeCapturist)";
-    s.attrs = dir_capturist_attrs;
-    s.sizelimit = 1;
-    st = dir_svc_run(d, dir_search_op, &s, &rc);
-    if (st != ICSOE_OK)
-        goto out;
-    if (rc == LDAP_NO_SUCH_OBJECT) {
-        st = ICSOE_ERR_NOT_FOUND;
-        goto out;
-    }
-    st = dir_map_rc(d, "capturist search", rc);
-    if (st != ICSOE_OK)
-        goto out;
-    e = ldap_first_entry(d->svc, s.res);
-    if (e == NULL) {
-        st = ICSOE_ERR_NOT_FOUND;
-        goto out;
-    }
-    st = dir_read_capturist(d, d->svc, e, out);
+    st = dir_read_one(d, dn, "(objectClass=icsoeCapturist)", dir_capturist_attrs,
+                      "capturist search", &res, &e);
+    if (st == ICSOE_OK)
+        st = dir_read_capturist(d, d->svc, e, out);
     if (st == ICSOE_OK && dn_out != NULL) {
         *dn_out = dn;
         dn = NULL;
     }
-out:
-    if (s.res != NULL)
-        ldap_msgfree(s.res);
+    if (res != NULL)
+        ldap_msgfree(res);
     free(dn);
     return st;
 }
@@ -492,35 +471,20 @@ icsoe_status icsoe_dir_capturist_lock(icsoe_dir *d, const char *curp)
 static icsoe_status has_password(icsoe_dir *d, const char *dn, int *yes)
 {
     char *attrs[] = { "pwdChangedTime", NULL };
-    dir_search s;
+    LDAPMessage *res, *e;
     icsoe_status st;
-    LDAPMessage *e;
-    int rc;
 
     *yes = 0;
-    memset(&s, 0, sizeof(s));
-    s.base = dn;
-    s.scope = LDAP_SCOPE_BASE;
-    s.filter = "(objectClass=icsoeCapturist)";
-    s.attrs = attrs;
-    s.sizelimit = 1;
-    st = dir_svc_run(d, dir_search_op, &s, &rc);
-    if (st == ICSOE_OK)
-        st = rc == LDAP_NO_SUCH_OBJECT ? ICSOE_ERR_NOT_FOUND : dir_map_rc(d, "search", rc);
+    st = dir_read_one(d, dn, "(objectClass=icsoeCapturist)", attrs, "search", &res, &e);
     if (st == ICSOE_OK) {
-        e = ldap_first_entry(d->svc, s.res);
-        if (e == NULL) {
-            st = ICSOE_ERR_NOT_FOUND;
-        } else {
-            struct berval **v = ldap_get_values_len(d->svc, e, "pwdChangedTime");
+        struct berval **v = ldap_get_values_len(d->svc, e, "pwdChangedTime");
 
-            *yes = v != NULL;
-            if (v != NULL)
-                ldap_value_free_len(v);
-        }
+        *yes = v != NULL;
+        if (v != NULL)
+            ldap_value_free_len(v);
     }
-    if (s.res != NULL)
-        ldap_msgfree(s.res);
+    if (res != NULL)
+        ldap_msgfree(res);
     return st;
 }
 
