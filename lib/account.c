@@ -40,7 +40,8 @@ static const char *conf_name(const icsoe_conf *conf)
 
 /* Everything a mail needs, checked before anything is written so a
  * misconfigured site never stores a token it cannot send. */
-static icsoe_status check_mail_conf(const icsoe_conf *conf, char *err, size_t errlen)
+static icsoe_status check_can_mail(const icsoe_conf *conf, const icsoe_capturist *c,
+                                   char *err, size_t errlen)
 {
     const char *missing = NULL;
 
@@ -53,11 +54,6 @@ static icsoe_status check_mail_conf(const icsoe_conf *conf, char *err, size_t er
                 conf_name(conf));
         return ICSOE_ERR_INVALID_INPUT;
     }
-    return ICSOE_OK;
-}
-
-static icsoe_status check_recipient(const icsoe_capturist *c, char *err, size_t errlen)
-{
     if (c->email == NULL || !icsoe_email_valid(c->email)) {
         icsoe_set_err(err, errlen, "capturist %s has no valid email address", c->curp);
         return ICSOE_ERR_INVALID_INPUT;
@@ -103,8 +99,6 @@ static icsoe_status check_issue_args(const icsoe_conf *conf, const icsoe_capturi
                                      char *link_out, size_t link_len,
                                      char *err, size_t errlen)
 {
-    icsoe_status st;
-
     if (purpose != ICSOE_TOKEN_ACTIVATION && purpose != ICSOE_TOKEN_RESET) {
         icsoe_set_err(err, errlen, "unknown token purpose %d", (int)purpose);
         return ICSOE_ERR_INVALID_INPUT;
@@ -126,13 +120,7 @@ static icsoe_status check_issue_args(const icsoe_conf *conf, const icsoe_capturi
         icsoe_set_err(err, errlen, "link buffer too small");
         return ICSOE_ERR_INVALID_INPUT;
     }
-    if (send) {
-        st = check_mail_conf(conf, err, errlen);
-        if (st != ICSOE_OK)
-            return st;
-        return check_recipient(c, err, errlen);
-    }
-    return ICSOE_OK;
+    return send ? check_can_mail(conf, c, err, errlen) : ICSOE_OK;
 }
 
 /* The delivery record follows every mail (and a link handed out
@@ -277,10 +265,7 @@ icsoe_status icsoe_account_notify_password_set(icsoe_dir *d, const icsoe_conf *c
         icsoe_set_err(err, errlen, "no configuration or capturist");
         return ICSOE_ERR_INVALID_INPUT;
     }
-    st = check_mail_conf(conf, err, errlen);
-    if (st != ICSOE_OK)
-        return st;
-    st = check_recipient(c, err, errlen);
+    st = check_can_mail(conf, c, err, errlen);
     if (st != ICSOE_OK)
         return st;
     {
@@ -318,10 +303,7 @@ icsoe_status icsoe_account_notify_linked(const icsoe_conf *conf,
         icsoe_set_err(err, errlen, "no configuration, capturist or contractor");
         return ICSOE_ERR_INVALID_INPUT;
     }
-    st = check_mail_conf(conf, err, errlen);
-    if (st != ICSOE_OK)
-        return st;
-    st = check_recipient(c, err, errlen);
+    st = check_can_mail(conf, c, err, errlen);
     if (st != ICSOE_OK)
         return st;
     {
