@@ -32,6 +32,13 @@ typedef struct icsoe_dir icsoe_dir;
  * conf and lg must outlive the handle. */
 icsoe_dir *icsoe_dir_open(const icsoe_conf *conf, const icsoe_logger *lg);
 void icsoe_dir_close(icsoe_dir *d);
+/* For short-lived handles (pam_icsoe: one per PAM call): a user bind is
+ * made on the service connection, which from then on belongs to user binds
+ * only (a later service operation opens a new one), instead of opening a
+ * second connection.  Saves a TCP connect and slapd's connection set-up per
+ * authentication; the rule that a user-bound connection never does service
+ * work still holds. */
+void icsoe_dir_one_connection(icsoe_dir *d);
 /* Last error in words for logs (e.g. "ldap://127.0.0.1:389: Can't contact
  * LDAP server"), never a secret.  Valid until the next call. */
 const char *icsoe_dir_reason(const icsoe_dir *d);

@@ -5,7 +5,9 @@
  * those) and the authentication connection (only user binds), all on the
  * server chosen by dir_route.c.  A host that only authenticates (PAM) holds
  * the reader's password alone: whoever steals it can read accounts but
- * change nothing.
+ * change nothing.  A short-lived handle (PAM, icsoe_dir_one_connection)
+ * hands its service connection over to the user bind instead of opening a
+ * second one; it is never a service connection again.
  * Every call is bounded by a deadline of conf->timeout seconds (network
  * connect and each synchronous operation get what is left of it), and a
  * new connection to one server by conf->server_timeout, so a server that
@@ -474,6 +476,11 @@ icsoe_status dir_auth_conn(icsoe_dir *d, LDAP **out)
     int attempt;
 
     *out = NULL;
+    if (d->auth == NULL && d->one_connection && d->svc != NULL) {
+        /* the service connection becomes the user binds' (never back) */
+        d->auth = d->svc;
+        d->svc = NULL;
+    }
     for (attempt = 0; attempt < 2 && d->auth == NULL; attempt++) {
         struct timespec saved;
 
@@ -658,6 +665,11 @@ static char *child_dn(const char *rdn, const char *base)
     if (s != NULL)
         snprintf(s, n, "%s,%s", rdn, base);
     return s;
+}
+
+void icsoe_dir_one_connection(icsoe_dir *d)
+{
+    d->one_connection = 1;
 }
 
 icsoe_dir *icsoe_dir_open(const icsoe_conf *conf, const icsoe_logger *lg)

@@ -30,6 +30,8 @@ struct icsoe_dir {
     char *decoy_dn;            /* cn=icsoe-decoy,<base> */
     char reason[DIR_REASON_MAX];
     unsigned long svc_replays; /* operations re-sent after a lost connection */
+    int one_connection;        /* icsoe_dir_one_connection(): user binds take
+                                * over the service connection */
 };
 
 /* One public call: starts the deadline (conf->timeout) and keeps SIGPIPE

@@ -168,6 +168,9 @@ int icsoe_pam_open_directory(icsoe_pam *p)
         plog(p, ICSOE_LOG_ERR, "%s: out of memory", p->opname);
         return PAM_BUF_ERR;
     }
+    /* one PAM call, one LDAP connection: service bind, search, then the
+     * user's bind on it; closed at the end of the call (issue 16) */
+    icsoe_dir_one_connection(p->dir);
     return PAM_SUCCESS;
 }
 
