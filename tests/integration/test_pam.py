@@ -121,6 +121,26 @@ def test_user_name_aliases_with_control_characters_or_spaces_are_refused(pam, us
     assert pam.slapd.can_bind(pam.slapd.capturist_dn(ACTIVE), PW)
 
 
+@pytest.mark.parametrize("user", [ACTIVE, UNKNOWN])
+def test_one_connection_per_call(pam, user):
+    """One PAM call, one LDAP connection (issue 16): the service bind and
+    the search, then the user's (or the decoy's) bind on the same
+    connection, and nothing after that bind on it."""
+    before = len(slapd_log(pam.slapd))
+    r = pam.pamdrv(user, "auth", answers=[PW])
+    assert r.code("auth") == ("PAM_SUCCESS" if user == ACTIVE else "PAM_AUTH_ERR")
+    util.wait_until(lambda: " closed" in slapd_log(pam.slapd)[before:], timeout=5,
+                    what="the PAM call's connection closed")
+    log = slapd_log(pam.slapd)[before:]
+    conns = set(re.findall(r"conn=(\d+) fd=\d+ ACCEPT", log))
+    assert len(conns) == 1, log
+    conn = conns.pop()
+    ops = re.findall(rf"conn={conn} op=\d+ (BIND dn=\"[^\"]*\" method|SRCH base)", log)
+    dn = pam.slapd.capturist_dn(ACTIVE) if user == ACTIVE else pam.slapd.decoy_dn
+    assert ops == [f'BIND dn="{pam.slapd.reader_dn}" method', "SRCH base",
+                   f'BIND dn="{dn}" method'], ops
+
+
 def test_wrong_password(pam):
     r = pam.pamdrv(ACTIVE, "auth", answers=["contraseña equivocada"])
     assert r.code("auth") == "PAM_AUTH_ERR"
