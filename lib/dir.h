@@ -117,6 +117,13 @@ typedef struct icsoe_capturist {
     char registered_by[ICSOE_RFC_BUFSZ]; /* contractor that created it
                                           * on its page, "" if unknown */
     icsoe_delivery delivery; /* the last mail sent to the account */
+    /* Unix identity (posixAccount, lib/dir_posix.c), read in the same walk
+     * of the entry; information only: a malformed value never makes the
+     * account unreadable. */
+    int has_unix;           /* uidNumber present */
+    long unix_uid, unix_gid; /* -1 when absent or malformed */
+    char *unix_home;        /* homeDirectory, NULL if absent */
+    char *unix_shell;       /* loginShell, NULL if absent */
 } icsoe_capturist;
 
 /* Password expiry and forced change as ppolicy will judge them at the
@@ -270,6 +277,11 @@ icsoe_status icsoe_dir_posix_sync(icsoe_dir *d, const char *curp);
 icsoe_status icsoe_dir_posix_group_enable(icsoe_dir *d, const char *rfc,
                                           const char *name, long *gid);
 icsoe_status icsoe_dir_posix_group_disable(icsoe_dir *d, const char *rfc);
+/* Names (cn) of the contractor groups whose memberUid include curp,
+ * sorted, NULL-terminated and malloc'd (*n counts them); one search. */
+icsoe_status icsoe_dir_posix_groups_of(icsoe_dir *d, const char *curp,
+                                       char ***names, size_t *n);
+void icsoe_dir_posix_groups_free(char **names);
 
 /* ---- helpers (exposed for tests and fuzzing) ---- */
 /* RFC 4515 escaping of a filter value into a malloc'd string. */

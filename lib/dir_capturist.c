@@ -15,7 +15,8 @@ char *dir_capturist_attrs[] = {
     "uid", "cn", "mail", "icsoeStatus", "icsoeContractorRFC", "icsoeEpoch",
     "icsoeTokenExpiry", "icsoeTokenPurpose", "icsoeLastRecover",
     "pwdAccountLockedTime", "createTimestamp", "icsoeRegisteredBy",
-    "icsoeMailState", "icsoeMailTime", "icsoeMailKind", "icsoeMailError", NULL
+    "icsoeMailState", "icsoeMailTime", "icsoeMailKind", "icsoeMailError",
+    "uidNumber", "gidNumber", "homeDirectory", "loginShell", NULL
 };
 
 static const char *const mail_state_names[] = { "none", "sent", "unsent", "refused" };
@@ -59,6 +60,8 @@ void icsoe_capturist_clear(icsoe_capturist *c)
     free(c->name);
     free(c->email);
     free(c->delivery.error);
+    free(c->unix_home);
+    free(c->unix_shell);
     for (i = 0; i < c->ncontractors; i++)
         free(c->contractors[i]);
     free(c->contractors);
@@ -148,6 +151,40 @@ static void read_delivery(const dir_entry *ent, icsoe_delivery *out)
     free(kind);
 }
 
+/* A Unix id number: -1 when absent or not a plain non-negative decimal. */
+static long unix_number(const dir_entry *ent, const char *attr)
+{
+    int bad = 0;
+    char *s = dir_entry_str(ent, attr, &bad);
+    char *end = NULL;
+    long v = -1;
+
+    if (s != NULL && !bad && s[0] >= '0' && s[0] <= '9') {
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (*end != '\0' || errno == ERANGE)
+            v = -1;
+    }
+    free(s);
+    return v;
+}
+
+/* The Unix identity is shown to administrators only: like the delivery
+ * record, a bad value is shown as such instead of refusing the logins. */
+static void read_unix(const dir_entry *ent, icsoe_capturist *out)
+{
+    int bad = 0;
+
+    out->has_unix = dir_entry_vals(ent, "uidNumber") != NULL;
+    out->unix_uid = out->unix_gid = -1;
+    if (!out->has_unix)
+        return;
+    out->unix_uid = unix_number(ent, "uidNumber");
+    out->unix_gid = unix_number(ent, "gidNumber");
+    out->unix_home = dir_entry_str(ent, "homeDirectory", &bad);
+    out->unix_shell = dir_entry_str(ent, "loginShell", &bad);
+}
+
 icsoe_status dir_read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
                                 icsoe_capturist *out)
 {
@@ -199,6 +236,7 @@ icsoe_status dir_read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
     free(s);
     out->pp_locked = dir_entry_vals(&ent, "pwdAccountLockedTime") != NULL;
     read_delivery(&ent, &out->delivery);
+    read_unix(&ent, out);
     dir_entry_close(&ent);
     if (!bad)
         return ICSOE_OK;

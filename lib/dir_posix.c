@@ -809,3 +809,64 @@ icsoe_status icsoe_dir_posix_group_disable(icsoe_dir *d, const char *rfc)
     dir_call_end(d, &call, st);
     return st;
 }
+
+/* ---- what an administrator sees (icsoectl capturist show) ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+icsoe_status icsoe_dir_posix_groups_of(icsoe_dir *d, const char *curp,
+                                       char ***names, size_t *n)
+{
+    char *attrs[] = { "cn", NULL };
+    char *base = NULL, *f = NULL;
+    LDAPMessage *res = NULL, *e;
+    icsoe_status st = ICSOE_ERR_INTERNAL;
+    dir_call call;
+    size_t count = 0;
+    int rc = LDAP_SUCCESS, bad = 0;
+
+    *names = NULL;
+    *n = 0;
+    if (!dir_curp_shape_ok(curp))
+        return ICSOE_ERR_INVALID_INPUT;
+    dir_call_begin(d, &call);
+    base = groups_dn(d);
+    f = group_filter("memberUid", curp);
+    if (base != NULL && f != NULL)
+        st = search(d, base, LDAP_SCOPE_ONELEVEL, f, attrs, GROUPS_MAX, &res, &rc);
+    /* a directory without ou=grupos has no groups at all */
+    if (st == ICSOE_OK && rc != LDAP_NO_SUCH_OBJECT)
+        st = dir_map_rc(d, "group search", rc);
+    if (st == ICSOE_OK && rc != LDAP_NO_SUCH_OBJECT)
+        count = (size_t)ldap_count_entries(d->svc, res);
+    if (st == ICSOE_OK && (*names = calloc(count + 1, sizeof(**names))) == NULL)
+        st = ICSOE_ERR_INTERNAL;
+    for (e = st == ICSOE_OK && count > 0 ? ldap_first_entry(d->svc, res) : NULL;
+         e != NULL && *n < count; e = ldap_next_entry(d->svc, e)) {
+        char *cn = dir_get_str(d->svc, e, "cn", &bad);
+
+        if (cn != NULL)
+            (*names)[(*n)++] = cn;
+    }
+    if (st == ICSOE_OK)
+        qsort(*names, *n, sizeof(**names), cmp_str);
+    else {
+        free_strs(*names);
+        *names = NULL;
+        *n = 0;
+    }
+    if (res != NULL)
+        ldap_msgfree(res);
+    free(base);
+    free(f);
+    dir_call_end(d, &call, st);
+    return st;
+}
+
+void icsoe_dir_posix_groups_free(char **names)
+{
+    free_strs(names);
+}

@@ -669,7 +669,39 @@ int ctl_capturist_remove(ctl *c, int argc, char **argv)
 
 /* The account for scripts: never the token, only what it is for and when
  * it expires. */
-static void json_capturist(ctl_json *j, const icsoe_capturist *cap)
+/* "unix": null without an identity; "groups" only when they were read
+ * (show: one search; list leaves them out rather than search per entry). */
+static void json_unix(ctl_json *j, const icsoe_capturist *cap, char **groups)
+{
+    ctl_json_key(j, "unix");
+    if (!cap->has_unix) {
+        ctl_json_null(j);
+        return;
+    }
+    ctl_json_begin_object(j);
+    ctl_json_key(j, "uid");
+    if (cap->unix_uid >= 0)
+        ctl_json_int(j, cap->unix_uid);
+    else
+        ctl_json_null(j);
+    ctl_json_key(j, "gid");
+    if (cap->unix_gid >= 0)
+        ctl_json_int(j, cap->unix_gid);
+    else
+        ctl_json_null(j);
+    ctl_json_kv_string(j, "home", cap->unix_home);
+    ctl_json_kv_string(j, "shell", cap->unix_shell);
+    if (groups != NULL) {
+        ctl_json_key(j, "groups");
+        ctl_json_begin_array(j);
+        for (char **g = groups; *g != NULL; g++)
+            ctl_json_string(j, *g);
+        ctl_json_end_array(j);
+    }
+    ctl_json_end_object(j);
+}
+
+static void json_capturist(ctl_json *j, const icsoe_capturist *cap, char **groups)
 {
     char t[32];
 
@@ -710,6 +742,44 @@ static void json_capturist(ctl_json *j, const icsoe_capturist *cap)
     } else {
         ctl_json_null(j);
     }
+    json_unix(j, cap, groups);
+}
+
+/* "uid 200000, gid 200000, /home/icsoe/CURP, /bin/bash" or "none". */
+static void describe_unix(const icsoe_capturist *cap, char *out, size_t outlen)
+{
+    char uid[24] = "invalid", gid[24] = "invalid";
+
+    if (!cap->has_unix) {
+        snprintf(out, outlen, "none");
+        return;
+    }
+    if (cap->unix_uid >= 0)
+        snprintf(uid, sizeof(uid), "%ld", cap->unix_uid);
+    if (cap->unix_gid >= 0)
+        snprintf(gid, sizeof(gid), "%ld", cap->unix_gid);
+    snprintf(out, outlen, "uid %s, gid %s, home %s, shell %s", uid, gid,
+             cap->unix_home != NULL ? cap->unix_home : "(none)",
+             cap->unix_shell != NULL ? cap->unix_shell : "(none)");
+}
+
+/* "ctr-a, ctr-b", "none", or why they could not be read. */
+static void describe_groups(char **groups, icsoe_status st, char *out, size_t outlen)
+{
+    size_t off = 0;
+
+    if (st != ICSOE_OK) {
+        snprintf(out, outlen, "(cannot be read: %s)", icsoe_status_name(st));
+        return;
+    }
+    snprintf(out, outlen, "none");
+    for (char **g = groups; g != NULL && *g != NULL && off < outlen; g++) {
+        int w = snprintf(out + off, outlen - off, "%s%s", off > 0 ? ", " : "", *g);
+
+        if (w < 0)
+            break;
+        off += (size_t)w;
+    }
 }
 
 /* "sent 2026-11-25T18:30:00Z (activation)", "NOT SENT ... : why; ..." */
@@ -738,8 +808,11 @@ static void describe_mail(const icsoe_capturist *cap, char *out, size_t outlen)
     }
 }
 
-static int show_human(ctl *c, const icsoe_capturist *cap)
+static int show_human(ctl *c, const icsoe_capturist *cap, char **groups,
+                      icsoe_status gst)
 {
+    char unixid[1024];
+    char ugroups[1024];
     icsoe_contractor *ks = NULL;
     size_t nks = 0;
     char token[96] = "none";
@@ -760,6 +833,8 @@ static int show_human(ctl *c, const icsoe_capturist *cap)
     ctl_format_time(cap->last_recover, recover, sizeof(recover));
     snprintf(epoch, sizeof(epoch), "%lld", cap->epoch);
     describe_mail(cap, mail, sizeof(mail));
+    describe_unix(cap, unixid, sizeof(unixid));
+    describe_groups(groups, gst, ugroups, sizeof(ugroups));
     {
         const char *rows[][2] = {
             { "curp:", cap->curp },
@@ -771,6 +846,8 @@ static int show_human(ctl *c, const icsoe_capturist *cap)
             { "ppolicy lock:", cap->pp_locked ? "yes" : "no" },
             { "epoch:", epoch },
             { "last recovery:", recover },
+            { "unix:", unixid },
+            { "unix groups:", cap->has_unix ? ugroups : "none" },
             { "contractors:", cap->ncontractors == 0 ? "none" : "" },
         };
         for (size_t i = 0; ok && i < sizeof(rows) / sizeof(rows[0]); i++)
@@ -807,6 +884,8 @@ int ctl_capturist_show(ctl *c, int argc, char **argv)
 {
     char curp[ICSOE_CURP_LEN + 1];
     icsoe_capturist cap;
+    char **groups = NULL;
+    icsoe_status gst = ICSOE_OK;
     int rc = curp_verb_setup(c, argc, argv, 1, curp);
 
     memset(&cap, 0, sizeof(cap));
@@ -815,17 +894,27 @@ int ctl_capturist_show(ctl *c, int argc, char **argv)
     rc = get_capturist(c, curp, &cap);
     if (rc != CTL_EXIT_OK)
         return rc;
+    if (cap.has_unix) {
+        size_t ng = 0;
+
+        gst = icsoe_dir_posix_groups_of(c->dir, curp, &groups, &ng);
+    }
     if (c->json) {
         ctl_json j;
 
+        if (gst != ICSOE_OK) {
+            icsoe_capturist_clear(&cap);
+            return ctl_dir_fail(c, gst, "cannot read the capturist's Unix groups");
+        }
         ctl_json_init(&j, stdout);
         ctl_json_begin_object(&j);
-        json_capturist(&j, &cap);
+        json_capturist(&j, &cap, groups);
         ctl_json_end_object(&j);
         ctl_json_finish(&j);
     } else {
-        rc = show_human(c, &cap);
+        rc = show_human(c, &cap, groups, gst);
     }
+    icsoe_dir_posix_groups_free(groups);
     icsoe_capturist_clear(&cap);
     return rc;
 }
@@ -922,7 +1011,7 @@ int ctl_capturist_list(ctl *c, int argc, char **argv)
         ctl_json_begin_array(&j);
         for (size_t i = 0; i < n; i++) {
             ctl_json_begin_object(&j);
-            json_capturist(&j, &v[i]);
+            json_capturist(&j, &v[i], NULL);
             ctl_json_end_object(&j);
         }
         ctl_json_end_array(&j);

@@ -200,3 +200,49 @@ def test_unknown_accounts(conf, slapd, smtp):
     res = icsoectl("contractor", "posix", "enable", RFC_2, "--group", "g", conf=conf)
     assert res.rc == 2 and "does not exist" in res.err, res
     assert slapd.search("(objectClass=posixGroup)") == []
+
+
+def show(conf, c, *flags):
+    res = icsoectl(*flags, "capturist", "show", c, conf=conf)
+    assert res.rc == 0, res
+    return res
+
+
+def test_show_and_list_display_the_unix_identity(conf, slapd, smtp):
+    """capturist show (text and --json) and list --json carry the Unix
+    identity read with the entry, and the contractor groups; "none"/null
+    without one, and nothing stale after disable."""
+    setup_accounts(conf, (CURP_A, CURP_B), (RFC_1, RFC_2))
+    assert "unix:" in show(conf, CURP_A).out
+    assert show(conf, CURP_A, "--json").json()["unix"] is None
+    lines = {l.split(":", 1)[0].strip(): l.split(":", 1)[1].strip()
+             for l in show(conf, CURP_A).out.splitlines() if ":" in l}
+    assert lines["unix"] == "none" and lines["unix groups"] == "none"
+    for rfc_, name in ((RFC_1, "ctr-eku"), (RFC_2, "ctr-xyz")):
+        assert icsoectl("contractor", "posix", "enable", rfc_, "--group", name,
+                        conf=conf).rc == 0
+    assert icsoectl("capturist", "posix", "enable", CURP_A, conf=conf).rc == 0
+    # the contractor groups took 300000 and 300001; the site group is next
+    assert group(slapd, "capturistas")["gidNumber"] == ["300002"]
+    u = show(conf, CURP_A, "--json").json()["unix"]
+    assert u == {"uid": 200000, "gid": 300002, "home": f"/home/icsoe/{CURP_A}",
+                 "shell": "/bin/bash", "groups": ["ctr-eku", "ctr-xyz"]}, u
+    text = show(conf, CURP_A).out
+    assert f"uid 200000, gid 300002, home /home/icsoe/{CURP_A}, shell /bin/bash" in text
+    assert "ctr-eku, ctr-xyz" in text, text
+    # the groups shown follow the memberships (revoke leaves ctr-xyz)
+    assert icsoectl("capturist", "revoke", CURP_A, RFC_2, conf=conf).rc == 0
+    assert show(conf, CURP_A, "--json").json()["unix"]["groups"] == ["ctr-eku"]
+    # list --json: the identity of each entry, no per-capturist group search
+    res = icsoectl("--json", "capturist", "list", conf=conf)
+    assert res.rc == 0, res
+    by = {x["curp"]: x["unix"] for x in res.json()}
+    assert by[CURP_B] is None
+    assert by[CURP_A] == {"uid": 200000, "gid": 300002, "home": f"/home/icsoe/{CURP_A}",
+                          "shell": "/bin/bash"}
+    # disabled: none again
+    assert icsoectl("capturist", "posix", "disable", CURP_A, conf=conf).rc == 0
+    assert show(conf, CURP_A, "--json").json()["unix"] is None
+    lines = {l.split(":", 1)[0].strip(): l.split(":", 1)[1].strip()
+             for l in show(conf, CURP_A).out.splitlines() if ":" in l}
+    assert lines["unix"] == "none" and lines["unix groups"] == "none"
