@@ -38,6 +38,8 @@ NSSWITCH_SED = r"/^\(passwd\|group\):/ s/$/ ldap/"
 LOCAL_USER = "operador"
 LOCAL_UID = 4242
 LOCAL_PASSWORD = "clave-local-del-operador"
+# The sshd fence of docs/ssh.md (and of the drop-in, commented out there).
+ALLOW_GROUPS = "AllowGroups root sudo ctr-eku"
 
 
 def render_pam(text, module, config, contratista=None):
@@ -80,8 +82,10 @@ class SshHost:
     /usr/share/pam-configs, /var/lib/pam and debconf's database in the
     namespace)."""
 
-    def __init__(self, workdir, slapd, icsoe_conf, uid_min, profile=False):
+    def __init__(self, workdir, slapd, icsoe_conf, uid_min, profile=False,
+                 allow_groups=False):
         self.profile = profile
+        self.allow_groups = allow_groups
         self.w = workdir
         self.slapd = slapd
         self.icsoe_conf = icsoe_conf
@@ -150,7 +154,7 @@ class SshHost:
         self.sshd_config = os.path.join(w, "sshd_config")
         with open(self.sshd_config, "w") as f:
             f.write(f"""# private sshd of the ssh stage (tests/ssh/sshhost.py)
-Include {util.src("conf/ssh/sshd_config.d/icsoe.conf")}
+Include {self._dropin()}
 Port {self.port}
 ListenAddress 127.0.0.1
 HostKey {self.hostkey}
@@ -164,6 +168,20 @@ PrintLastLog no
 UseDNS no
 LogLevel VERBOSE
 """)
+
+    def _dropin(self):
+        """conf/ssh/sshd_config.d/icsoe.conf as shipped, or with its
+        AllowGroups line uncommented as docs/ssh.md says."""
+        src = util.src("conf/ssh/sshd_config.d/icsoe.conf")
+        if not self.allow_groups:
+            return src
+        text = open(src).read()
+        if text.count(f"\n#{ALLOW_GROUPS}\n") != 1:
+            raise ValueError(f"{src}: no '#{ALLOW_GROUPS}' line to uncomment")
+        dst = os.path.join(self.w, "icsoe.conf")
+        with open(dst, "w") as f:
+            f.write(text.replace(f"\n#{ALLOW_GROUPS}\n", f"\n{ALLOW_GROUPS}\n"))
+        return dst
 
     # ---- lifecycle ----
     def _profile_dirs(self):

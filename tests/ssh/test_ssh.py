@@ -143,7 +143,7 @@ def setup_directory(slapd, conf):
     for c in (CURP_OK, CURP_OTHER, CURP_LOCKED, CURP_PENDING, CURP_EXPIRED, CURP_LOCKOUT,
               CURP_PROFILE):
         icsoectl(conf, "capturist", "posix", "enable", c)
-    icsoectl(conf, "contractor", "posix", "enable", RFC_A, "--group", "ctr-a")
+    icsoectl(conf, "contractor", "posix", "enable", RFC_A, "--group", "ctr-eku")
     icsoectl(conf, "capturist", "lock", CURP_LOCKED)
     # CURP_EXPIRED: a policy whose passwords last one second, with grace
     # logins (README: without them an expired password can only be
@@ -230,7 +230,7 @@ def test_nss_sees_active_capturists_with_unix_identity(host):
     name, _x, uid, gid, gecos, home, shell = r.stdout.strip().split(":")
     assert name == CURP_OK and int(uid) >= UID_MIN and gecos == "Carla Gómez Núñez"
     assert home == os.path.join(host.home, CURP_OK) and shell == "/bin/bash"
-    r = host.in_namespace("getent", "group", "ctr-a")
+    r = host.in_namespace("getent", "group", "ctr-eku")
     assert CURP_OK in r.stdout and CURP_OTHER not in r.stdout, r
     # locked and pending accounts do not exist for NSS
     for c in (CURP_LOCKED, CURP_PENDING):
@@ -249,7 +249,7 @@ def test_capturist_logs_in_and_gets_a_home(host):
     assert lg.status == 0, lg.out
     uid = int(host.in_namespace("id", "-u", CURP_OK).stdout)
     assert f"uid={uid}({CURP_OK})" in lg.out
-    assert "(capturistas)" in lg.out and "(ctr-a)" in lg.out, lg.out
+    assert "(capturistas)" in lg.out and "(ctr-eku)" in lg.out, lg.out
     assert f"HOME={home}" in lg.out
     assert f"{uid} 700" in lg.out                    # pam_mkhomedir, umask 0077
     assert os.stat(home).st_uid == uid
@@ -459,3 +459,43 @@ def test_profile_root_and_local_users_untouched(profile_host):
     assert lg.ok and lg.out.split() == [str(sshhost.LOCAL_UID)]
     assert not Login(profile_host, sshhost.LOCAL_USER, password(PASSWORD)).ok
     root_key_login(profile_host)
+
+
+# ---- the sshd fence: AllowGroups with the contractor's Unix group ----
+
+@pytest.fixture(scope="module")
+def fenced_host(host):
+    """The same directory, PAM and nslcd, and the drop-in with its
+    AllowGroups line uncommented (the line docs/ssh.md shows)."""
+    doc = open(sshhost.util.src("docs/ssh.md")).read()
+    assert f"\n  {sshhost.ALLOW_GROUPS}\n" in doc, "docs/ssh.md shows another line"
+    w = sshhost.workdir()
+    h = sshhost.SshHost(w, host.slapd_, host.icsoe_conf, UID_MIN, allow_groups=True)
+    h.slapd_, h.home = host.slapd_, host.home
+    try:
+        h.start()
+        yield h
+    finally:
+        h.stop()
+        shutil.rmtree(w, ignore_errors=True)
+
+
+def test_allowgroups_admits_only_the_contractor_group(fenced_host):
+    """ctr-eku (contractor A's group) gets in; a capturist of contractor B
+    with the right password, and a local account outside the listed
+    groups, are refused by sshd itself (its log names AllowGroups: not
+    PAM's contratista=, which this host does not set); root's key login
+    still works."""
+    h = fenced_host
+    lg = Login(h, CURP_OK, password(PASSWORD), "id -un")
+    assert lg.ok and lg.out.strip() == CURP_OK, (lg.said, h.log()[-3000:])
+    # (the local account's primary group has no name in the private
+    # /etc/group: sshd says "not in any group", also its group check)
+    for user, pw, why in ((CURP_OTHER, PASSWORD,
+                           "none of user's groups are listed in AllowGroups"),
+                          (sshhost.LOCAL_USER, sshhost.LOCAL_PASSWORD, "not in any group")):
+        lg = Login(h, user, password(pw), "id -un")
+        assert not lg.ok and lg.out == "", user
+        assert f"User {user} from 127.0.0.1 not allowed because {why}" in h.log(), \
+            h.log()[-3000:]
+    root_key_login(h)
