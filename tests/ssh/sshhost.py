@@ -196,6 +196,12 @@ LogLevel VERBOSE
             dst = os.path.join(self.w, name)
             shutil.copytree(src, dst, symlinks=True)
             out.append((dst, src))
+        # libpam-ldapd's profile (on a machine that has the package for
+        # other reasons) is not part of docs/ssh.md's setup: nslcd serves
+        # NSS only, passwords go through pam_icsoe
+        stray = os.path.join(self.w, "pam-configs", "ldap")
+        if os.path.exists(stray):
+            os.remove(stray)
         prof = os.path.join(self.w, "pam-configs", "icsoe")
         with open(prof, "w") as f:
             f.write(render_profile(open(util.src("conf/pam-configs/icsoe")).read(),
