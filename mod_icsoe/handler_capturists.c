@@ -137,13 +137,15 @@ static const char *status_label(const icsoe_capturist *c, time_t now)
 }
 
 /* "25/11/2026 12:30 CST" in the configured timezone, as the mails write
- * it (lib/tz.c), escaped: the abbreviation comes from a zone file. */
+ * it (lib/tz.c), escaped: the abbreviation comes from a zone file.
+ * Copied to the pool first: icsoe_pg_esc hands back its argument when
+ * nothing needs escaping, and buf dies with this frame. */
 static const char *time_label(request_rec *r, time_t t)
 {
     char buf[ICSOE_TZ_TEXT_MAX];
 
     icsoe_tz_format(icsoe_srv(r)->conf->tz, t, buf, sizeof(buf));
-    return icsoe_pg_esc(r, buf);
+    return icsoe_pg_esc(r, apr_pstrdup(r->pool, buf));
 }
 
 /* The registration day in the configured timezone (not UTC: an evening
