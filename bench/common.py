@@ -159,7 +159,7 @@ class BenchSlapd:
                 if not self._loaded:
                     return super().start()
                 self.child = h_slapd.util.Child(
-                    [h_slapd.SLAPD, "-d", "0", "-h", f"{self.uri}/", "-f", self.conf_path],
+                    [h_slapd.SLAPD, "-d", "stats" if self.stats_log else "0", "-h", f"{self.uri}/", "-f", self.conf_path],
                     self.logpath)
                 h_slapd.util.wait_until(self._can_bind, timeout=30,
                                         what=f"slapd on {self.uri}")
@@ -177,8 +177,47 @@ class BenchSlapd:
                     raise RuntimeError(f"slapadd failed: {r.stdout}{r.stderr}")
                 self.start()
 
+            def slapadd_stream(self, chunks):
+                """Bulk load from an iterable of LDIF text written to
+                slapadd -q's stdin (no LDIF file: a million entries would be
+                ~0.7 GB); slapd stopped meanwhile, then restarted.  Returns
+                the seconds slapadd itself took (generation included, as
+                the two overlap)."""
+                self.stop()
+                err = open(os.path.join(self.workdir, "slapadd.err"), "w+")
+                t0 = time.monotonic()
+                p = subprocess.Popen([SLAPADD, "-q", "-f", self.conf_path],
+                                     stdin=subprocess.PIPE, stdout=err, stderr=err,
+                                     text=True)
+                try:
+                    for c in chunks:
+                        p.stdin.write(c)
+                    p.stdin.close()
+                    rc = p.wait()
+                except BaseException:
+                    p.kill()
+                    p.wait()
+                    raise
+                dt = time.monotonic() - t0
+                if rc != 0:
+                    err.seek(0)
+                    raise RuntimeError(f"slapadd failed ({rc}): {err.read()[-3000:]}")
+                err.close()
+                self.start()
+                return dt
+
+            def db_bytes(self):
+                """(apparent size, allocated bytes) of the mdb files."""
+                size = used = 0
+                for n in os.listdir(self.dbdir):
+                    st = os.stat(os.path.join(self.dbdir, n))
+                    size += st.st_size
+                    used += st.st_blocks * 512
+                return size, used
+
         s = _Slapd(workdir)
         s.scheme = scheme
+        s.stats_log = False  # True: keep "-d stats" (count operations)
         return s
 
 
