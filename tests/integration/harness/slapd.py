@@ -280,7 +280,7 @@ include {self.workdir}/db.conf
                 pass
             self._root = None
         if self.child is not None:
-            self.child.stop()
+            self.child.stop(done=b"slapd stopped.")
             self.child = None
 
     def restart(self):
