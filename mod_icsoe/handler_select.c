@@ -170,38 +170,6 @@ static const char *row_html(request_rec *r, const icsoe_contractor *c,
         "</td></tr>\n", NULL);
 }
 
-static const char *page_href(request_rec *r, size_t page, const char *filter)
-{
-    const char *href = apr_psprintf(r->pool, "%s?p=%" APR_SIZE_T_FMT,
-                                    icsoe_pg_self(r), page);
-
-    if (filter != NULL && filter[0] != '\0')
-        href = apr_pstrcat(r->pool, href, "&q=",
-                           ap_escape_urlencoded(r->pool, filter), NULL);
-    return icsoe_pg_esc(r, href);
-}
-
-static const char *pager_html(request_rec *r, size_t page, size_t pages,
-                              const char *filter)
-{
-    const char *html;
-
-    if (pages <= 1)
-        return "";
-    html = apr_psprintf(r->pool, "<nav class=\"pager\" aria-label=\"Páginas\">"
-                        "<span>Página %" APR_SIZE_T_FMT " de %"
-                        APR_SIZE_T_FMT "</span>", page, pages);
-    if (page > 1)
-        html = apr_pstrcat(r->pool, html, "<a href=\"",
-                           page_href(r, page - 1, filter),
-                           "\" rel=\"prev\">Página anterior</a>", NULL);
-    if (page < pages)
-        html = apr_pstrcat(r->pool, html, "<a href=\"",
-                           page_href(r, page + 1, filter),
-                           "\" rel=\"next\">Página siguiente</a>", NULL);
-    return apr_pstrcat(r->pool, html, "</nav>", NULL);
-}
-
 static const char *filter_html(request_rec *r, const char *filter)
 {
     return apr_pstrcat(r->pool,
@@ -276,7 +244,7 @@ static int show_list(request_rec *r, const icsoe_session *s, const assigned *a,
             { "name", s->name },
             { "summary", summary },
             { "rows_html", rows },
-            { "pager_html", pager_html(r, page, pages, filter) },
+            { "pager_html", icsoe_pg_pager(r, page, pages, filter) },
             { "filter_html", a->total > ICSOE_SELECT_PAGE_SIZE ?
                              filter_html(r, filter != NULL ? filter : "") : "" },
             { "message_html", message != NULL ? icsoe_pg_box(r, 1, message) : "" },

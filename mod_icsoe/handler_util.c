@@ -178,3 +178,37 @@ const char *icsoe_pg_field(request_rec *r, const icsoe_form *f,
         return NULL;
     return apr_pstrmemdup(r->pool, v + start, end - start);
 }
+
+static const char *page_href(request_rec *r, size_t page, const char *filter)
+{
+    const char *href = apr_psprintf(r->pool, "%s?p=%" APR_SIZE_T_FMT,
+                                    icsoe_pg_self(r), page);
+
+    if (filter != NULL && filter[0] != '\0')
+        href = apr_pstrcat(r->pool, href, "&q=",
+                           ap_escape_urlencoded(r->pool, filter), NULL);
+    return icsoe_pg_esc(r, href);
+}
+
+/* "Página N de M" with previous/next links to this page, keeping the
+ * filter text; empty for a single page. */
+const char *icsoe_pg_pager(request_rec *r, size_t page, size_t pages,
+                           const char *filter)
+{
+    const char *html;
+
+    if (pages <= 1)
+        return "";
+    html = apr_psprintf(r->pool, "<nav class=\"pager\" aria-label=\"Páginas\">"
+                        "<span>Página %" APR_SIZE_T_FMT " de %"
+                        APR_SIZE_T_FMT "</span>", page, pages);
+    if (page > 1)
+        html = apr_pstrcat(r->pool, html, "<a href=\"",
+                           page_href(r, page - 1, filter),
+                           "\" rel=\"prev\">Página anterior</a>", NULL);
+    if (page < pages)
+        html = apr_pstrcat(r->pool, html, "<a href=\"",
+                           page_href(r, page + 1, filter),
+                           "\" rel=\"next\">Página siguiente</a>", NULL);
+    return apr_pstrcat(r->pool, html, "</nav>", NULL);
+}

@@ -18,6 +18,8 @@ const char *icsoe_pg_esc(request_rec *r, const char *s);
 /* The request's own path, URL-escaped, for a form's action attribute
  * (the query string is left out: forms carry their state in fields). */
 const char *icsoe_pg_self(request_rec *r);
+const char *icsoe_pg_pager(request_rec *r, size_t page, size_t pages,
+                           const char *filter);
 
 /* <div class="alert|notice" role=...><p>text</p></div>, text escaped. */
 const char *icsoe_pg_box(request_rec *r, int is_error, const char *text);
