@@ -229,7 +229,9 @@ typedef struct icsoe_ppolicy_info {
  * account is active.  Unknown CURP, wrong password and pending account all
  * give ICSOE_ERR_INVALID_CREDENTIALS after the same work (a bind of the
  * decoy entry).  ppolicy lockout or status locked: ICSOE_ERR_LOCKED.
- * Expired password: ICSOE_ERR_EXPIRED.  out and pp may be NULL. */
+ * Expired password: ICSOE_ERR_EXPIRED.  out and pp may be NULL.  out
+ * receives what a login needs: curp, name, status and epoch (the other
+ * fields empty; icsoe_dir_capturist_get reads the whole record). */
 icsoe_status icsoe_dir_verify_password(icsoe_dir *d, const char *curp,
                                        const char *password,
                                        icsoe_capturist *out,

@@ -170,7 +170,7 @@ static icsoe_status bind_outcome(icsoe_dir *d, const icsoe_capturist *c, int rc,
 }
 
 /* Finds the capturist and binds as it (or the decoy).  c and dn are set
- * when the account exists. */
+ * when the account exists; c holds the fields of dir_login_attrs only. */
 static icsoe_status check_password(icsoe_dir *d, const char *curp, const char *password,
                                    icsoe_capturist *c, char **dn, icsoe_ppolicy_info *pp)
 {
@@ -180,7 +180,7 @@ static icsoe_status check_password(icsoe_dir *d, const char *curp, const char *p
     memset(c, 0, sizeof(*c));
     *dn = NULL;
     if (dir_curp_shape_ok(curp)) {
-        st = dir_fetch_capturist(d, curp, c, dn);
+        st = dir_fetch_capturist_attrs(d, curp, dir_login_attrs, c, dn);
         if (st != ICSOE_OK && st != ICSOE_ERR_NOT_FOUND)
             return st;
     }

@@ -225,24 +225,40 @@ void dir_format_gentime(time_t t, char out[16])
     strftime(out, 16, "%Y%m%d%H%M%SZ", &tm);
 }
 
+/* attr=value,parent; malloc'd.  value must already be escaped. */
+static char *join_dn(const char *attr, const char *value, const char *parent)
+{
+    size_t na = strlen(attr), nv = strlen(value), np = strlen(parent);
+    char *dn = malloc(na + 1 + nv + 1 + np + 1);
+
+    if (dn == NULL)
+        return NULL;
+    memcpy(dn, attr, na);
+    dn[na] = '=';
+    memcpy(dn + na + 1, value, nv);
+    dn[na + 1 + nv] = ',';
+    memcpy(dn + na + 1 + nv + 1, parent, np + 1);
+    return dn;
+}
+
 static char *rdn_dn(const char *attr, const char *value, const char *parent)
 {
     char *esc = icsoe_ldap_dn_escape(value);
-    char *dn = NULL;
-    size_t n;
+    char *dn;
 
     if (esc == NULL)
         return NULL;
-    n = strlen(attr) + 1 + strlen(esc) + 1 + strlen(parent) + 1;
-    dn = malloc(n);
-    if (dn != NULL)
-        snprintf(dn, n, "%s=%s,%s", attr, esc, parent);
+    dn = join_dn(attr, esc, parent);
     free(esc);
     return dn;
 }
 
 char *dir_capturist_dn(const icsoe_dir *d, const char *curp)
 {
+    /* 18 of [A-Z0-9] (every CURP that reaches the directory) have nothing
+     * to escape: skip the escaping copy, once per login */
+    if (dir_curp_shape_ok(curp))
+        return join_dn("uid", curp, d->capturists_dn);
     return rdn_dn("uid", curp, d->capturists_dn);
 }
 

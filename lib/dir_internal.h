@@ -206,16 +206,23 @@ char *dir_contractor_dn(const icsoe_dir *d, const char *rfc);
 int dir_curp_shape_ok(const char *curp);
 int dir_rfc_shape_ok(const char *rfc);
 
-/* Reads a capturist entry into out (which is cleared first). */
+/* Reads a capturist entry into out (which is cleared first): the fields
+ * of the attributes the search asked for (an attribute not asked for reads
+ * as absent). */
 icsoe_status dir_read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
                                 icsoe_capturist *out);
-/* Attributes dir_read_capturist needs. */
+/* Attributes dir_read_capturist needs for the whole record. */
 extern char *dir_capturist_attrs[];
+/* Only those a password check needs: CURP, name, status, epoch. */
+extern char *dir_login_attrs[];
 
 /* Fetches one capturist by CURP (base search on its DN); NOT_FOUND if
- * missing.  dn_out (may be NULL) receives the DN, malloc'd. */
+ * missing.  dn_out (may be NULL) receives the DN, malloc'd.  The _attrs
+ * form asks for attrs only (dir_capturist_attrs or dir_login_attrs). */
 icsoe_status dir_fetch_capturist(icsoe_dir *d, const char *curp,
                                  icsoe_capturist *out, char **dn_out);
+icsoe_status dir_fetch_capturist_attrs(icsoe_dir *d, const char *curp, char **attrs,
+                                       icsoe_capturist *out, char **dn_out);
 
 /* A single Modify on the service connection; returns the LDAP rc in *rc.
  * pp_err (may be NULL) receives the ppolicy error (-1 if no control). */

@@ -120,7 +120,13 @@ def test_verify_right_wrong_unknown_pending(conf, slapd):
     make_active(conf)
     ok(dirdrv.run(conf, "capturist-add", CURP2, "Juana", "j@icsoe.test"))
     r = ok(dirdrv.run(conf, "verify", CURP, input=PW + "\n"))
-    assert (r["curp"], r["state"], r["contractors"]) == (CURP, "active", RFC)
+    # what a login seals into its session, nothing more was asked of slapd
+    # (the contractor list and the mail are read by the pages that need them)
+    whole = ok(dirdrv.run(conf, "capturist-get", CURP))
+    assert (r["curp"], r["state"], r["epoch"], r["name"]) == \
+        (CURP, "active", whole["epoch"], "Carlos Gómez Ruiz")
+    assert (r["contractors"], r["email"]) == ("", "")
+    assert (whole["contractors"], whole["email"]) == (RFC, "carlos@icsoe.test")
     results = {
         "wrong": dirdrv.run(conf, "verify", CURP, input="not the password at all\n"),
         "unknown": dirdrv.run(conf, "verify", "ZZZZ800101HDFRRL09", input=PW + "\n"),

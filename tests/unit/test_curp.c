@@ -211,6 +211,34 @@ static void test_check_digit_function(void **state)
     assert_int_equal(icsoe_curp_check_digit("LORX350217HNEPD-0"), 0);
 }
 
+/* Every character of RENAPO's alphabet weighs its index (seen mod 10
+ * through weight 11 at index 7), and the bytes next to each range of it
+ * are outside (the value is computed by ranges, not looked up). */
+static void test_check_digit_alphabet(void **state)
+{
+    static const char alphabet[] = "0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ";
+    static const char outside[] = "/:@[%'`{ \x7f";
+    char s[18];
+
+    (void)state;
+    for (size_t v = 0; v < sizeof(alphabet) - 1; v++) {
+        memset(s, '0', 17);
+        s[17] = '\0';
+        s[7] = alphabet[v];
+        assert_int_equal(icsoe_curp_check_digit(s), '0' + (int)((10 - v % 10) % 10));
+    }
+    for (size_t i = 0; i < sizeof(outside) - 1; i++) {
+        memset(s, '0', 17);
+        s[17] = '\0';
+        s[7] = outside[i];
+        assert_int_equal(icsoe_curp_check_digit(s), 0);
+    }
+    memset(s, '0', 17);
+    s[17] = '\0';
+    s[7] = (char)0xC3; /* a UTF-8 lead byte: no value */
+    assert_int_equal(icsoe_curp_check_digit(s), 0);
+}
+
 static void test_messages_and_names(void **state)
 {
     (void)state;
@@ -249,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_unterminated_bound),
         cmocka_unit_test(test_exact_size_buffers),
         cmocka_unit_test(test_check_digit_function),
+        cmocka_unit_test(test_check_digit_alphabet),
         cmocka_unit_test(test_messages_and_names),
     };
     size_t ncases = sizeof(cases) / sizeof(cases[0]);
