@@ -13,6 +13,13 @@
 #include "dir_internal.h"
 #include "secure.h"
 
+/* The ppolicy request control: an OID, no value, not critical (what
+ * ldap_create_passwordpolicy_control builds, without its allocation and
+ * free on every bind).  libldap only reads the controls it is given. */
+static LDAPControl pp_request = {
+    (char *)LDAP_CONTROL_PASSWORDPOLICYREQUEST, { 0, NULL }, 0
+};
+
 static void pp_init(icsoe_ppolicy_info *pp)
 {
     memset(pp, 0, sizeof(*pp));
@@ -77,7 +84,7 @@ static icsoe_status user_bind(icsoe_dir *d, const char *dn, const char *password
                               int *rc, icsoe_ppolicy_info *pp)
 {
     struct berval cred;
-    LDAPControl *ppreq = NULL, *ctrls[2] = { NULL, NULL };
+    LDAPControl *ctrls[2] = { &pp_request, NULL };
     icsoe_status st;
     LDAP *ld;
     int attempt, msgid, pp_err = PP_noError;
@@ -93,13 +100,7 @@ static icsoe_status user_bind(icsoe_dir *d, const char *dn, const char *password
         st = dir_auth_conn(d, &ld);
         if (st != ICSOE_OK)
             return st;
-        *rc = ldap_create_passwordpolicy_control(ld, &ppreq);
-        if (*rc != LDAP_SUCCESS)
-            return dir_map_rc(d, "ppolicy control", *rc);
-        ctrls[0] = ppreq;
         *rc = ldap_sasl_bind(ld, dn, LDAP_SASL_SIMPLE, &cred, ctrls, NULL, &msgid);
-        ldap_control_free(ppreq);
-        ppreq = NULL;
         if (*rc == LDAP_SUCCESS)
             *rc = await_result(d, ld, msgid, pp, &pp_err);
         if (!dir_conn_lost(*rc))
@@ -170,7 +171,7 @@ static icsoe_status bind_outcome(icsoe_dir *d, const icsoe_capturist *c, int rc,
 }
 
 /* Finds the capturist and binds as it (or the decoy).  c and dn are set
- * when the account exists; c holds the fields of dir_login_attrs only. */
+ * when the account exists (c: the identity fields only). */
 static icsoe_status check_password(icsoe_dir *d, const char *curp, const char *password,
                                    icsoe_capturist *c, char **dn, icsoe_ppolicy_info *pp)
 {
@@ -180,7 +181,7 @@ static icsoe_status check_password(icsoe_dir *d, const char *curp, const char *p
     memset(c, 0, sizeof(*c));
     *dn = NULL;
     if (dir_curp_shape_ok(curp)) {
-        st = dir_fetch_capturist_attrs(d, curp, dir_login_attrs, c, dn);
+        st = dir_fetch_capturist_login(d, curp, c, dn);
         if (st != ICSOE_OK && st != ICSOE_ERR_NOT_FOUND)
             return st;
     }
@@ -274,7 +275,7 @@ static icsoe_status passwd_exop(icsoe_dir *d, const char *old_password,
                                 const char *new_password, icsoe_pwchange_reason *why)
 {
     struct berval oldb, newb;
-    LDAPControl *ppreq = NULL, *ctrls[2] = { NULL, NULL };
+    LDAPControl *ctrls[2] = { &pp_request, NULL };
     icsoe_ppolicy_info pp;
     icsoe_status st;
     LDAP *ld;
@@ -287,13 +288,8 @@ static icsoe_status passwd_exop(icsoe_dir *d, const char *old_password,
     oldb.bv_len = strlen(old_password);
     newb.bv_val = (char *)new_password;
     newb.bv_len = strlen(new_password);
-    rc = ldap_create_passwordpolicy_control(ld, &ppreq);
-    if (rc != LDAP_SUCCESS)
-        return dir_map_rc(d, "ppolicy control", rc);
-    ctrls[0] = ppreq;
     pp_init(&pp);
     rc = ldap_passwd(ld, NULL, &oldb, &newb, ctrls, NULL, &msgid);
-    ldap_control_free(ppreq);
     if (rc == LDAP_SUCCESS)
         rc = await_result(d, ld, msgid, &pp, &pp_err);
     if (rc == LDAP_SUCCESS && pp_err == PP_noError)

@@ -25,7 +25,7 @@ char *dir_capturist_attrs[] = {
  * all of dir_capturist_attrs makes the search request and its answer
  * smaller and the entry quicker to read: most of a login's LDAP work on
  * the Apache side (issue 16).  The other fields stay empty. */
-char *dir_login_attrs[] = { "uid", "cn", "icsoeStatus", "icsoeEpoch", NULL };
+static char *login_attrs[] = { "uid", "cn", "icsoeStatus", "icsoeEpoch", NULL };
 
 static const char *const mail_state_names[] = { "none", "sent", "unsent", "refused" };
 static const char *const mail_kinds[] = { "activation", "reset", "password_set" };
@@ -193,58 +193,99 @@ static void read_unix(const dir_entry *ent, icsoe_capturist *out)
     out->unix_shell = dir_entry_str(ent, "loginShell", &bad);
 }
 
-icsoe_status dir_read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
-                                icsoe_capturist *out)
+/* The first value of attr copied into buf (NUL-terminated) when present,
+ * safe text and shorter than size; 0 absent, 1 copied, -1 bad.  For the
+ * short values of a login: no malloc. */
+static int first_val_buf(const dir_entry *ent, const char *attr, char *buf, size_t size)
 {
-    int bad = 0, status, purpose;
-    char *uid, *s;
+    const struct berval *v = dir_entry_vals(ent, attr);
+
+    buf[0] = '\0';
+    if (v == NULL)
+        return 0;
+    if (v[0].bv_len >= size || !dir_text_ok(v[0].bv_val, v[0].bv_len))
+        return -1;
+    memcpy(buf, v[0].bv_val, v[0].bv_len);
+    buf[v[0].bv_len] = '\0';
+    return 1;
+}
+
+/* What a login needs: CURP, name, status, epoch. */
+static void read_identity(const dir_entry *ent, icsoe_capturist *out, int *bad)
+{
+    char buf[32];
+    int status;
+
+    if (first_val_buf(ent, "uid", buf, sizeof(buf)) == 1 && dir_curp_shape_ok(buf))
+        memcpy(out->curp, buf, ICSOE_CURP_LEN + 1);
+    else
+        *bad = 1;
+    out->name = dir_entry_str(ent, "cn", bad);
+    if (out->name == NULL)
+        *bad = 1;
+    status = first_val_buf(ent, "icsoeStatus", buf, sizeof(buf)) == 1
+             ? icsoe_capturist_status_parse(buf) : -1;
+    if (status < 0)
+        *bad = 1;
+    else
+        out->status = (icsoe_capturist_status)status;
+    switch (first_val_buf(ent, "icsoeEpoch", buf, sizeof(buf))) {
+    case 0:
+        out->epoch = 0;
+        break;
+    case 1:
+        if (parse_epoch(buf, &out->epoch) == 0)
+            break;
+        /* fall through */
+    default:
+        *bad = 1;
+    }
+}
+
+/* The rest of the record: mail, contractors, token, times, delivery, Unix. */
+static void read_record(const dir_entry *ent, icsoe_capturist *out, int *bad)
+{
+    char *s;
+    int purpose;
+
+    out->email = dir_entry_str(ent, "mail", bad);
+    out->contractors = dir_entry_strs(ent, "icsoeContractorRFC", &out->ncontractors, bad);
+    out->token_expiry = get_time(ent, "icsoeTokenExpiry", bad);
+    s = dir_entry_str(ent, "icsoeTokenPurpose", bad);
+    purpose = parse_purpose(s);
+    free(s);
+    if (purpose < 0)
+        *bad = 1;
+    else
+        out->token_purpose = purpose;
+    out->last_recover = get_time(ent, "icsoeLastRecover", bad);
+    out->created = get_time(ent, "createTimestamp", bad);
+    s = dir_entry_str(ent, "icsoeRegisteredBy", bad);
+    if (s != NULL && strlen(s) < sizeof(out->registered_by))
+        memcpy(out->registered_by, s, strlen(s) + 1);
+    else if (s != NULL)
+        *bad = 1;
+    free(s);
+    out->pp_locked = dir_entry_vals(ent, "pwdAccountLockedTime") != NULL;
+    read_delivery(ent, &out->delivery);
+    read_unix(ent, out);
+}
+
+/* whole: the record (dir_capturist_attrs), else the identity only
+ * (login_attrs: nothing else was asked for). */
+static icsoe_status read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e, int whole,
+                                   icsoe_capturist *out)
+{
+    int bad = 0;
     dir_entry ent;
     char *dn;
 
     memset(out, 0, sizeof(*out));
     if (dir_entry_open(ld, e, &ent) != 0)
         bad = 1;
-    uid = dir_entry_str(&ent, "uid", &bad);
-    if (uid != NULL && dir_curp_shape_ok(uid))
-        memcpy(out->curp, uid, ICSOE_CURP_LEN + 1);
-    else
-        bad = 1;
-    free(uid);
-    out->name = dir_entry_str(&ent, "cn", &bad);
-    if (out->name == NULL)
-        bad = 1;
-    out->email = dir_entry_str(&ent, "mail", &bad);
-    s = dir_entry_str(&ent, "icsoeStatus", &bad);
-    status = icsoe_capturist_status_parse(s);
-    free(s);
-    if (status < 0)
-        bad = 1;
-    else
-        out->status = (icsoe_capturist_status)status;
-    out->contractors = dir_entry_strs(&ent, "icsoeContractorRFC", &out->ncontractors, &bad);
-    s = dir_entry_str(&ent, "icsoeEpoch", &bad);
-    if (parse_epoch(s, &out->epoch) != 0)
-        bad = 1;
-    free(s);
-    out->token_expiry = get_time(&ent, "icsoeTokenExpiry", &bad);
-    s = dir_entry_str(&ent, "icsoeTokenPurpose", &bad);
-    purpose = parse_purpose(s);
-    free(s);
-    if (purpose < 0)
-        bad = 1;
-    else
-        out->token_purpose = purpose;
-    out->last_recover = get_time(&ent, "icsoeLastRecover", &bad);
-    out->created = get_time(&ent, "createTimestamp", &bad);
-    s = dir_entry_str(&ent, "icsoeRegisteredBy", &bad);
-    if (s != NULL && strlen(s) < sizeof(out->registered_by))
-        memcpy(out->registered_by, s, strlen(s) + 1);
-    else if (s != NULL)
-        bad = 1;
-    free(s);
-    out->pp_locked = dir_entry_vals(&ent, "pwdAccountLockedTime") != NULL;
-    read_delivery(&ent, &out->delivery);
-    read_unix(&ent, out);
+    read_identity(&ent, out, &bad);
+    if (whole)
+        read_record(&ent, out, &bad);
     dir_entry_close(&ent);
     if (!bad)
         return ICSOE_OK;
@@ -256,14 +297,14 @@ icsoe_status dir_read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
     return ICSOE_ERR_INTERNAL;
 }
 
-icsoe_status dir_fetch_capturist(icsoe_dir *d, const char *curp,
-                                 icsoe_capturist *out, char **dn_out)
+icsoe_status dir_read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
+                                icsoe_capturist *out)
 {
-    return dir_fetch_capturist_attrs(d, curp, dir_capturist_attrs, out, dn_out);
+    return read_capturist(d, ld, e, 1, out);
 }
 
-icsoe_status dir_fetch_capturist_attrs(icsoe_dir *d, const char *curp, char **attrs,
-                                       icsoe_capturist *out, char **dn_out)
+static icsoe_status fetch_capturist(icsoe_dir *d, const char *curp, int whole,
+                                    icsoe_capturist *out, char **dn_out)
 {
     icsoe_status st;
     LDAPMessage *res, *e;
@@ -276,10 +317,11 @@ icsoe_status dir_fetch_capturist_attrs(icsoe_dir *d, const char *curp, char **at
     dn = dir_capturist_dn(d, curp);
     if (dn == NULL)
         return ICSOE_ERR_INTERNAL;
-    st = dir_read_one(d, dn, "(objectClass=icsoeCapturist)", attrs,
+    st = dir_read_one(d, dn, "(objectClass=icsoeCapturist)",
+                      whole ? dir_capturist_attrs : login_attrs,
                       "capturist search", &res, &e);
     if (st == ICSOE_OK)
-        st = dir_read_capturist(d, d->svc, e, out);
+        st = read_capturist(d, d->svc, e, whole, out);
     if (st == ICSOE_OK && dn_out != NULL) {
         *dn_out = dn;
         dn = NULL;
@@ -288,6 +330,18 @@ icsoe_status dir_fetch_capturist_attrs(icsoe_dir *d, const char *curp, char **at
         ldap_msgfree(res);
     free(dn);
     return st;
+}
+
+icsoe_status dir_fetch_capturist(icsoe_dir *d, const char *curp,
+                                 icsoe_capturist *out, char **dn_out)
+{
+    return fetch_capturist(d, curp, 1, out, dn_out);
+}
+
+icsoe_status dir_fetch_capturist_login(icsoe_dir *d, const char *curp,
+                                       icsoe_capturist *out, char **dn_out)
+{
+    return fetch_capturist(d, curp, 0, out, dn_out);
 }
 
 icsoe_status icsoe_dir_capturist_get(icsoe_dir *d, const char *curp,

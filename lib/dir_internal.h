@@ -206,22 +206,19 @@ char *dir_contractor_dn(const icsoe_dir *d, const char *rfc);
 int dir_curp_shape_ok(const char *curp);
 int dir_rfc_shape_ok(const char *rfc);
 
-/* Reads a capturist entry into out (which is cleared first): the fields
- * of the attributes the search asked for (an attribute not asked for reads
- * as absent). */
+/* Reads a capturist entry into out (which is cleared first). */
 icsoe_status dir_read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
                                 icsoe_capturist *out);
-/* Attributes dir_read_capturist needs for the whole record. */
+/* Attributes dir_read_capturist needs. */
 extern char *dir_capturist_attrs[];
-/* Only those a password check needs: CURP, name, status, epoch. */
-extern char *dir_login_attrs[];
 
 /* Fetches one capturist by CURP (base search on its DN); NOT_FOUND if
- * missing.  dn_out (may be NULL) receives the DN, malloc'd.  The _attrs
- * form asks for attrs only (dir_capturist_attrs or dir_login_attrs). */
+ * missing.  dn_out (may be NULL) receives the DN, malloc'd.  The _login
+ * form asks for and fills only what a password check needs: curp, name,
+ * status and epoch (the other fields stay empty). */
 icsoe_status dir_fetch_capturist(icsoe_dir *d, const char *curp,
                                  icsoe_capturist *out, char **dn_out);
-icsoe_status dir_fetch_capturist_attrs(icsoe_dir *d, const char *curp, char **attrs,
+icsoe_status dir_fetch_capturist_login(icsoe_dir *d, const char *curp,
                                        icsoe_capturist *out, char **dn_out);
 
 /* A single Modify on the service connection; returns the LDAP rc in *rc.

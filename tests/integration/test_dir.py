@@ -332,6 +332,22 @@ def test_unsafe_names_from_ldap_fail_closed(conf, slapd, bad):
     assert ok(dirdrv.run(conf, "capturist-list"))["n"] == "0"
 
 
+@pytest.mark.parametrize("bad", [b"disabled", b"Active", b"active\r\n", b"active\x00"])
+def test_unknown_status_from_ldap_fails_closed(conf, slapd, bad):
+    """A status we do not know (slapd's caseIgnoreMatch would take
+    "Active") is an unreadable account, for the whole record and for the
+    four attributes a login reads alike: never a login."""
+    make_active(conf)
+    slapd.modify(slapd.capturist_dn(CURP), [(ldap.MOD_REPLACE, "icsoeStatus", [bad])])
+    r = dirdrv.run(conf, "capturist-get", CURP)
+    assert r.status == "internal_error", r.stdout
+    assert "unsafe" in r.stderr
+    r = dirdrv.run(conf, "verify", CURP, input=PW + "\n")
+    assert r.status == "internal_error", r.stdout
+    slapd.modify(slapd.capturist_dn(CURP), [(ldap.MOD_REPLACE, "icsoeStatus", [b"active"])])
+    ok(dirdrv.run(conf, "verify", CURP, input=PW + "\n"))
+
+
 # ---- the service account and the ACLs of schema/acl-example.conf ----
 
 def test_wrong_service_password_is_an_error_not_a_hang(conf, slapd, tmp_path):
