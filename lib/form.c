@@ -8,29 +8,39 @@
 #include "secure.h"
 
 /* Decode s[0..n) into a malloc'd string.  NULL on a bad escape, a NUL
- * byte (raw or encoded) or out of memory. */
+ * byte (raw or encoded) or out of memory.  Runs of plain bytes are copied
+ * whole (a CSRF token has no escapes at all). */
 static char *form_decode(const char *s, size_t n)
 {
     char *out = malloc(n + 1);
-    size_t o = 0;
+    size_t i = 0, o = 0;
 
     if (out == NULL)
         return NULL;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%') {
-            int hi = i + 2 < n ? icsoe_hex_value((unsigned char)s[i + 1]) : -1;
-            int lo = i + 2 < n ? icsoe_hex_value((unsigned char)s[i + 2]) : -1;
-            if (hi < 0 || lo < 0)
-                goto fail;
-            c = (unsigned char)(hi << 4 | lo);
-            i += 2;
-        }
-        if (c == '\0')
+    while (i < n) {
+        size_t run = i;
+        int hi, lo;
+
+        while (run < n && s[run] != '%' && s[run] != '+' && s[run] != '\0')
+            run++;
+        memcpy(out + o, s + i, run - i);
+        o += run - i;
+        i = run;
+        if (i == n)
+            break;
+        if (s[i] == '\0')
             goto fail;
-        out[o++] = (char)c;
+        if (s[i] == '+') {
+            out[o++] = ' ';
+            i++;
+            continue;
+        }
+        hi = i + 2 < n ? icsoe_hex_value((unsigned char)s[i + 1]) : -1;
+        lo = i + 2 < n ? icsoe_hex_value((unsigned char)s[i + 2]) : -1;
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+            goto fail;
+        out[o++] = (char)(hi << 4 | lo);
+        i += 3;
     }
     out[o] = '\0';
     return out;

@@ -56,6 +56,14 @@ static void test_plus_and_escapes(void **state)
     assert_string_equal(icsoe_form_get(&f, "name"), "");
     assert_string_equal(icsoe_form_get(&f, "x"), "a=b");
     icsoe_form_free(&f);
+
+    /* a '+' or an escape first or last in a value, between plain runs */
+    assert_int_equal(parse("p=+x%41&q=%41x+&r=++&s=ab%2Bcd+ef", &f), 0);
+    assert_string_equal(icsoe_form_get(&f, "p"), " xA");
+    assert_string_equal(icsoe_form_get(&f, "q"), "Ax ");
+    assert_string_equal(icsoe_form_get(&f, "r"), "  ");
+    assert_string_equal(icsoe_form_get(&f, "s"), "ab+cd ef");
+    icsoe_form_free(&f);
 }
 
 static void test_empty_body(void **state)
