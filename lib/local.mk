@@ -10,7 +10,7 @@ lib_libicsoe_la_SOURCES = \
 	lib/pwpolicy.c lib/pwpolicy.h \
 	lib/input.h lib/form.c lib/redirect.c lib/header.c lib/email.c lib/csv.c \
 	lib/template.h lib/template.c \
-	lib/session.h lib/session.c \
+	lib/session.h lib/session.c lib/session_cache.h lib/session_cache.c \
 	lib/efirma.h lib/efirma.c \
 	lib/import.h lib/import.c lib/multipart.c \
 	lib/mail.h lib/mail.c lib/account.h lib/account.c \

@@ -16,9 +16,11 @@
  *     most ICSOE_SESSION_NAME_MAX bytes), no trailing bytes.  Sealing runs
  *     the same checks and fails on a session that could not be opened.
  *   - each key is expanded once into EVP_CIPHER_CTX templates when added;
- *     seal/open copy a template (never use it directly), so after start-up
- *     a keyring is read-only and may be shared by threads.  Adding keys is
- *     not thread-safe.
+ *     seal/open work in the calling thread's own contexts, copied from a
+ *     template when the key changes (never using it directly), so after
+ *     start-up a keyring is read-only and may be shared by threads.  Adding
+ *     keys is not thread-safe.  A thread's contexts are freed when it
+ *     exits.
  *   - a full sealed cookie is at most 714 characters. */
 #ifndef ICSOE_SESSION_H
 #define ICSOE_SESSION_H
@@ -48,6 +50,10 @@ int icsoe_keyring_add_file(icsoe_keyring *kr, const char *path, char *err,
                            size_t errlen);
 int icsoe_keyring_add_key(icsoe_keyring *kr, const unsigned char key[32]);
 size_t icsoe_keyring_count(const icsoe_keyring *kr);
+/* Identifies this keyring's key set for the life of the process (the
+ * serial of its first key; 0 when empty): a keyring built again from the
+ * same files gets another id. */
+uint64_t icsoe_keyring_id(const icsoe_keyring *kr);
 
 /* Write a fresh random key file (64 lowercase hex + newline) with mode
  * 0600 whatever the umask, fsync'd; refuses to overwrite unless force (then

@@ -1,5 +1,6 @@
 /* What a downstream application receives for a request that passed
- * AuthType ICSOE (DESIGN.md's table):
+ * AuthType ICSOE (DESIGN.md's table; r->user, hence REMOTE_USER, was set
+ * by the auth hook):
  *
  *   env (CGI, SSI, rewrite)      request header (proxied)     value
  *   REMOTE_USER, ICSOE_CURP      <prefix>CURP                 CURP
@@ -36,57 +37,80 @@ static const app_field app_fields[] = {
      SESSION_FIELD(contractor_name)},
 };
 
-/* Printable ASCII without '%': nothing to encode, and safe text by
- * construction (no control character, no byte >= 0x80).  One pass instead
- * of a UTF-8 check and an encoding on every request for most values. */
-static int plain_ascii(const char *value, size_t len)
+#define APP_FIELDS (sizeof(app_fields) / sizeof(app_fields[0]))
+
+void icsoe_app_info_names(apr_pool_t *p, icsoe_srv_conf *sc)
 {
+    const char *prefix = sc->header_prefix ? sc->header_prefix
+                                           : ICSOE_DEFAULT_HEADER_PREFIX;
+
+    for (size_t i = 0; i < APP_FIELDS; i++)
+        sc->app_header[i] = apr_pstrcat(p, prefix, app_fields[i].header, NULL);
+}
+
+/* The header form of a value (len bytes, no NUL inside): the value itself
+ * when it is printable ASCII without '%' (most values: one pass, no copy),
+ * else a percent-encoded copy in p.  NULL for CR or LF: the session was
+ * checked when it was opened (UTF-8, no CR, LF or NUL), and this keeps a
+ * header or env var from ever carrying a line break whatever the caller. */
+static const char *header_form(apr_pool_t *p, const char *value, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t extra = 0;
+    char *out, *o;
+
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)value[i];
 
+        if (c == '\r' || c == '\n')
+            return NULL;
         if (c < 0x20 || c >= 0x7f || c == '%')
-            return 0;
+            extra += 2;
     }
-    return 1;
+    if (extra == 0)
+        return value;
+    out = o = apr_palloc(p, len + extra + 1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)value[i];
+
+        if (c < 0x20 || c >= 0x7f || c == '%') {
+            *o++ = '%';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 0x0f];
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+    return out;
 }
 
-static int set_one(request_rec *r, const char *prefix, const app_field *f,
+/* Names are the server's, built at start-up; values are copied into the
+ * request pool (the session itself is wiped by a pool cleanup). */
+static int set_one(request_rec *r, const char *header, const app_field *f,
                    const char *value)
 {
     size_t len = strnlen(value, f->size);
-    const char *name;
-    char *encoded;
+    const char *copy;
+    const char *hval;
 
-    if (len < f->size && plain_ascii(value, len)) {
-        name = apr_pstrcat(r->pool, prefix, f->header, NULL);
-        apr_table_setn(r->headers_in, name, apr_pstrmemdup(r->pool, value, len));
-        apr_table_set(r->subprocess_env, f->env, value);
-        return OK;
-    }
-    /* the sealed session was checked when it was opened; check again
-     * because a header or env var is no place for CR, LF or NUL */
-    if (len == f->size || !icsoe_text_is_safe(value, len)) {
+    if (len == f->size ||
+        (hval = header_form(r->pool, copy = apr_pstrmemdup(r->pool, value, len),
+                            len)) == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ICSOE_LOGNO(0801)
                       "session value for %s is not safe text", f->env);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    encoded = icsoe_header_value_encode(value);
-    if (!encoded)
-        return HTTP_INTERNAL_SERVER_ERROR;
-    apr_table_set(r->headers_in, apr_pstrcat(r->pool, prefix, f->header, NULL),
-                  encoded);
-    free(encoded);
-    apr_table_set(r->subprocess_env, f->env, value);
+    apr_table_setn(r->headers_in, header, hval);
+    apr_table_setn(r->subprocess_env, f->env, copy);
     return OK;
 }
 
 int icsoe_set_app_info(request_rec *r, const icsoe_session *s)
 {
-    const char *prefix = icsoe_srv(r)->header_prefix;
-    size_t i;
+    const char *const *header = icsoe_srv(r)->app_header;
 
-    r->user = apr_pstrdup(r->pool, s->curp);
-    for (i = 0; i < sizeof(app_fields) / sizeof(app_fields[0]); i++) {
+    for (size_t i = 0; i < APP_FIELDS; i++) {
         const app_field *f = &app_fields[i];
         const char *value = (const char *)s + f->offset;
         int rc;
@@ -94,7 +118,7 @@ int icsoe_set_app_info(request_rec *r, const icsoe_session *s)
         if (!value[0] && f->offset != offsetof(icsoe_session, curp) &&
             f->offset != offsetof(icsoe_session, name))
             continue; /* no contractor chosen */
-        rc = set_one(r, prefix, f, value);
+        rc = set_one(r, header[i], f, value);
         if (rc != OK)
             return rc;
     }

@@ -175,6 +175,7 @@ static int icsoe_check_config(apr_pool_t *pconf, apr_pool_t *plog,
         sc->cookie_full_name = sc->cookie_secure
             ? apr_pstrcat(pconf, "__Host-", sc->cookie_name, NULL)
             : sc->cookie_name;
+        icsoe_app_info_names(pconf, sc);
         sc->logger.fn = icsoe_ap_log;
         sc->logger.ctx = s;
     }
@@ -202,6 +203,7 @@ static void icsoe_child_init(apr_pool_t *pchild, server_rec *main_s)
     apr_hash_t *by_conf = apr_hash_make(pchild);
     server_rec *s;
 
+    icsoe_session_cache_child_init(pchild, main_s);
     for (s = main_s; s; s = s->next) {
         icsoe_srv_conf *sc = ap_get_module_config(s->module_config,
                                                   &icsoe_module);

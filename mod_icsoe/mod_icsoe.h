@@ -100,6 +100,7 @@ typedef struct icsoe_srv_conf {
     const icsoe_conf *conf;         /* loaded icsoe.conf (immutable) */
     const icsoe_keyring *keyring;   /* loaded keys (immutable) */
     const char *cookie_full_name;   /* cookie_name, with "__Host-" if Secure */
+    const char *app_header[4];      /* appinfo.c: prefix + header names */
     apr_reslist_t *dirpool;         /* per process: icsoe_dir handles */
     icsoe_logger logger;            /* lib logging into this server's log */
 } icsoe_srv_conf;
@@ -121,6 +122,9 @@ icsoe_dir *icsoe_dir_acquire(request_rec *r);
  * (no, tampered, foreign, expired cookie: logged at debug), with *s zeroed.
  * Loading does NOT revalidate against LDAP (the auth hook does). */
 int icsoe_session_load(request_rec *r, icsoe_session *s);
+/* This process's cache of opened cookies (lib/session_cache.h), freed
+ * with pchild. */
+void icsoe_session_cache_child_init(apr_pool_t *pchild, server_rec *s);
 /* Seal *s (last_seen is set to now) and send it as a Set-Cookie in
  * err_headers_out (so it also rides on redirects and error pages):
  * HttpOnly; SameSite=Lax; Path=/; Secure and the "__Host-" name unless
@@ -295,6 +299,8 @@ const char *icsoe_request_query(request_rec *r);
 /* appinfo.c: r->user, env vars and identity headers for a passing
  * request; HTTP_INTERNAL_SERVER_ERROR when a value is not safe text. */
 int icsoe_set_app_info(request_rec *r, const icsoe_session *s);
+/* Build sc->app_header (once per server at start-up, after the merge). */
+void icsoe_app_info_names(apr_pool_t *p, icsoe_srv_conf *sc);
 /* Revalidate s against LDAP when older than ICSOERevalidateInterval
  * (re-reads status, epoch, contractor assignment) and re-issue the cookie;
  * OK, HTTP_UNAUTHORIZED (session refused: cookie cleared, audited) or

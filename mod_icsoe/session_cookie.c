@@ -13,9 +13,53 @@
 
 #include "mod_icsoe.h"
 #include "secure.h"
+#include "session_cache.h"
 
 #define ICSOE_MAX_COOKIE_TRIES 4   /* same-named cookies tried per request */
 #define ICSOE_CLOCK_SKEW 300       /* seconds a peer server may be ahead */
+/* Opened cookies kept per process (~1.3 KB each): a few hundred browsers
+ * active at once in one child keep their cookie's open cached. */
+#define ICSOE_SESSION_CACHE_SLOTS 512
+
+static icsoe_session_cache *opened_cookies; /* per process, child_init */
+
+static apr_status_t session_cache_cleanup(void *data)
+{
+    (void)data;
+    icsoe_session_cache_free(opened_cookies);
+    opened_cookies = NULL;
+    return APR_SUCCESS;
+}
+
+void icsoe_session_cache_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    opened_cookies = icsoe_session_cache_new(ICSOE_SESSION_CACHE_SLOTS);
+    if (opened_cookies == NULL) {
+        /* every request then opens its cookie: slower, not less safe */
+        ap_log_error(APLOG_MARK, APLOG_WARNING, APR_ENOMEM, s, ICSOE_LOGNO(2000)
+                     "mod_icsoe: no session cache in this process");
+        return;
+    }
+    apr_pool_cleanup_register(pchild, NULL, session_cache_cleanup,
+                              apr_pool_cleanup_null);
+}
+
+/* Open a cookie, or take what opening these same bytes gave before. */
+static icsoe_status open_cookie(request_rec *r, const icsoe_srv_conf *sc,
+                                const char *val, size_t vlen,
+                                icsoe_session *out)
+{
+    uint64_t kid = icsoe_keyring_id(sc->keyring);
+    icsoe_status st;
+
+    if (icsoe_session_cache_get(opened_cookies, sc, kid, val, vlen, out))
+        return ICSOE_OK;
+    st = icsoe_session_open(sc->keyring, val, vlen,
+                            r->server->server_hostname, out);
+    if (st == ICSOE_OK)
+        icsoe_session_cache_put(opened_cookies, sc, kid, val, vlen, out);
+    return st;
+}
 
 static int64_t now_sec(request_rec *r)
 {
@@ -75,8 +119,7 @@ static void try_cookie(cookie_scan *cs, const char *pair, size_t len)
                       "session cookie refused: %lu bytes", (unsigned long)vlen);
         return;
     }
-    st = icsoe_session_open(cs->sc->keyring, val, vlen,
-                            cs->r->server->server_hostname, cs->out);
+    st = open_cookie(cs->r, cs->sc, val, vlen, cs->out);
     if (st != ICSOE_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, cs->r, ICSOE_LOGNO(0302)
                       "session cookie refused: does not open for site %s",

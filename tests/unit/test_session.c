@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <openssl/evp.h>
 #include "secure.h"
 #include "session.h"
+#include "session_cache.h"
 
 #define SITE "icsoe.example.org"
 #define COOKIE_BUF 1100
@@ -625,6 +627,208 @@ static void test_csrf(void **state)
     assert_false(icsoe_session_csrf_ok(&zero, tok));
 }
 
+/* Threads share keyrings and each works in its own cipher contexts,
+ * switching keys on every call (the worst case for the per-thread copies):
+ * every seal opens under the ring that holds its key and under no other,
+ * and a refused cookie does not spoil the next open. */
+#define THREADS 4
+#define ROUNDS 300
+
+typedef struct thread_arg {
+    const fixture *f;
+    int failures;
+} thread_arg;
+
+static void *seal_open_loop(void *data)
+{
+    thread_arg *t = data;
+    const fixture *f = t->f;
+    char ca[COOKIE_BUF], cb[COOKIE_BUF];
+    icsoe_session out;
+
+    for (int i = 0; i < ROUNDS; i++) {
+        size_t na = seal(f->a, &f->s, ca);
+        size_t nb = seal(f->b, &f->s, cb);
+
+        if (na == 0 || nb == 0 ||
+            icsoe_session_open(f->ab, ca, na, SITE, &out) != ICSOE_OK ||
+            memcmp(out.curp, f->s.curp, sizeof(out.curp)) != 0 ||
+            icsoe_session_open(f->a, cb, nb, SITE, &out) == ICSOE_OK ||
+            icsoe_session_open(f->ab, cb, nb, "other.example.org", &out) == ICSOE_OK ||
+            icsoe_session_open(f->b, cb, nb, SITE, &out) != ICSOE_OK ||
+            icsoe_session_open(f->b, ca, na, SITE, &out) == ICSOE_OK)
+            t->failures++;
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    fixture *f = *state;
+    pthread_t tid[THREADS];
+    thread_arg args[THREADS];
+
+    for (int i = 0; i < THREADS; i++) {
+        args[i].f = f;
+        args[i].failures = 0;
+        assert_int_equal(pthread_create(&tid[i], NULL, seal_open_loop, &args[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_join(tid[i], NULL), 0);
+        assert_int_equal(args[i].failures, 0);
+    }
+}
+
+/* A keyring freed and another made with a different key: this thread's
+ * contexts must follow the key, not the address. */
+static void test_keyring_remade(void **state)
+{
+    fixture *f = *state;
+    char c[COOKIE_BUF];
+    icsoe_session out;
+    size_t n;
+
+    for (int i = 0; i < 20; i++) {
+        icsoe_keyring *kr = icsoe_keyring_new();
+
+        assert_non_null(kr);
+        assert_int_equal(icsoe_keyring_add_key(kr, i % 2 ? key_a : key_b), 0);
+        n = seal(kr, &f->s, c);
+        assert_true(n > 0);
+        assert_int_equal(icsoe_session_open(kr, c, n, SITE, &out), ICSOE_OK);
+        assert_int_equal(icsoe_session_open(i % 2 ? f->a : f->b, c, n, SITE, &out),
+                         ICSOE_OK);
+        assert_int_not_equal(icsoe_session_open(i % 2 ? f->b : f->a, c, n, SITE, &out),
+                             ICSOE_OK);
+        icsoe_keyring_free(kr);
+    }
+    /* the cache's key-set id: distinct per keyring, 0 when empty */
+    {
+        icsoe_keyring *empty = icsoe_keyring_new();
+
+        assert_int_equal(icsoe_keyring_id(empty), 0);
+        assert_int_not_equal(icsoe_keyring_id(f->a), 0);
+        assert_int_not_equal(icsoe_keyring_id(f->a), icsoe_keyring_id(f->b));
+        assert_int_not_equal(icsoe_keyring_id(f->a), icsoe_keyring_id(f->ab));
+        icsoe_keyring_free(empty);
+    }
+}
+
+/* ---- the cache of opened cookies (session_cache.h) ---- */
+
+static void cookie_text(char *buf, size_t len, char fill, const char *tail)
+{
+    memset(buf, fill, len);
+    memcpy(buf + len - strlen(tail), tail, strlen(tail));
+    buf[len] = '\0';
+}
+
+static void test_cache_exact_match(void **state)
+{
+    fixture *f = *state;
+    icsoe_session_cache *c = icsoe_session_cache_new(64);
+    static const int owner_a, owner_b;
+    char cookie[300], other[300];
+    icsoe_session out;
+
+    assert_non_null(c);
+    cookie_text(cookie, 271, 'Q', "tagTAG12");
+    assert_int_equal(icsoe_session_cache_get(c, &owner_a, 7, cookie, 271, &out), 0);
+    icsoe_session_cache_put(c, &owner_a, 7, cookie, 271, &f->s);
+    memset(&out, 0, sizeof(out));
+    assert_int_equal(icsoe_session_cache_get(c, &owner_a, 7, cookie, 271, &out), 1);
+    assert_memory_equal(&out, &f->s, sizeof(out));
+    /* any byte different, a prefix, another owner or key set: a miss */
+    for (size_t i = 0; i < 271; i += 27) {
+        memcpy(other, cookie, sizeof(cookie));
+        other[i] ^= 1;
+        assert_int_equal(icsoe_session_cache_get(c, &owner_a, 7, other, 271, &out), 0);
+    }
+    memcpy(other, cookie, sizeof(cookie));
+    other[270] = 'X';
+    assert_int_equal(icsoe_session_cache_get(c, &owner_a, 7, other, 271, &out), 0);
+    assert_int_equal(icsoe_session_cache_get(c, &owner_a, 7, cookie, 270, &out), 0);
+    assert_int_equal(icsoe_session_cache_get(c, &owner_b, 7, cookie, 271, &out), 0);
+    assert_int_equal(icsoe_session_cache_get(c, &owner_a, 8, cookie, 271, &out), 0);
+    assert_int_equal(icsoe_session_cache_get(c, NULL, 7, cookie, 271, &out), 0);
+    icsoe_session_cache_free(c);
+    icsoe_session_cache_free(NULL);
+}
+
+static void test_cache_evicts_and_bounds(void **state)
+{
+    fixture *f = *state;
+    icsoe_session_cache *c = icsoe_session_cache_new(1);
+    static const int owner;
+    char a[300], b[300], huge[800];
+    icsoe_session other = f->s, out;
+
+    assert_non_null(c);
+    /* the same last characters pick the same slot: b replaces a */
+    cookie_text(a, 200, 'a', "sameTAIL");
+    cookie_text(b, 200, 'b', "sameTAIL");
+    memcpy(other.curp, "XEXX010101HNEXXXA4", 19);
+    icsoe_session_cache_put(c, &owner, 1, a, 200, &f->s);
+    icsoe_session_cache_put(c, &owner, 1, b, 200, &other);
+    assert_int_equal(icsoe_session_cache_get(c, &owner, 1, a, 200, &out), 0);
+    assert_int_equal(icsoe_session_cache_get(c, &owner, 1, b, 200, &out), 1);
+    assert_string_equal(out.curp, "XEXX010101HNEXXXA4");
+    /* longer than any sealed cookie: never stored */
+    cookie_text(huge, 721, 'h', "hugeTAIL");
+    icsoe_session_cache_put(c, &owner, 1, huge, 721, &f->s);
+    assert_int_equal(icsoe_session_cache_get(c, &owner, 1, huge, 721, &out), 0);
+    icsoe_session_cache_free(c);
+}
+
+/* Threads storing and reading their own cookies in a small cache (many
+ * evictions): a hit always returns the session stored for those bytes. */
+#define CACHE_COOKIES 8
+
+typedef struct cache_arg {
+    icsoe_session_cache *c;
+    const fixture *f;
+    int id;
+    int wrong;
+} cache_arg;
+
+static void *cache_loop(void *data)
+{
+    cache_arg *t = data;
+    static const int owner;
+
+    for (int i = 0; i < 2000; i++) {
+        char cookie[64];
+        icsoe_session s = t->f->s, out;
+        int k = (i * 7 + t->id) % CACHE_COOKIES;
+
+        snprintf(cookie, sizeof(cookie), "cookie-of-thread-%d-number-%d", t->id, k);
+        snprintf(s.curp, sizeof(s.curp), "T%dK%d", t->id, k);
+        icsoe_session_cache_put(t->c, &owner, 3, cookie, strlen(cookie), &s);
+        if (icsoe_session_cache_get(t->c, &owner, 3, cookie, strlen(cookie), &out) &&
+            strcmp(out.curp, s.curp) != 0)
+            t->wrong++;
+    }
+    return NULL;
+}
+
+static void test_cache_threads(void **state)
+{
+    icsoe_session_cache *c = icsoe_session_cache_new(16);
+    pthread_t tid[THREADS];
+    cache_arg args[THREADS];
+
+    assert_non_null(c);
+    for (int i = 0; i < THREADS; i++) {
+        args[i] = (cache_arg){c, *state, i, 0};
+        assert_int_equal(pthread_create(&tid[i], NULL, cache_loop, &args[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_join(tid[i], NULL), 0);
+        assert_int_equal(args[i].wrong, 0);
+    }
+    icsoe_session_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -645,6 +849,11 @@ int main(void)
         cmocka_unit_test(test_keyring_limit),
         cmocka_unit_test_setup_teardown(test_keyfile_generate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csrf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keyring_remade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_exact_match, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_evicts_and_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_threads, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
