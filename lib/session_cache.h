@@ -9,8 +9,9 @@
  * Rules that keep it exactly as strict as opening every time:
  *   - only cookies that opened are stored: a forged or tampered cookie is
  *     never in the cache and is always opened (and refused) for real;
- *   - a hit needs the same owner (the caller's server configuration and
- *     the id of its keyring, see icsoe_keyring_id) and the whole cookie,
+ *   - a hit needs the same owner (for mod_icsoe the server_rec, which
+ *     fixes the site name, and the id of its keyring, see
+ *     icsoe_keyring_id) and the whole cookie,
  *     byte for byte, compared in constant time (no timing hint about a
  *     stored cookie's bytes);
  *   - what is stored is the opened session before any time check: callers

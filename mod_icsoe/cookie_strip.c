@@ -27,36 +27,46 @@
 typedef struct strip_ctx {
     request_rec *r;
     const char *name;           /* cookie_name */
-    const char *host_name;      /* __Host-cookie_name */
+    size_t name_len;
     const char *own;            /* pairs taken out, "; "-joined */
     apr_array_header_t *kept;   /* new Cookie header values, const char * */
     int changed;
 } strip_ctx;
 
+/* "NAME=...", "__Host-NAME=..." or either name alone (len bytes at
+ * pair) */
 static int is_ours(const strip_ctx *c, const char *pair, size_t len)
 {
-    size_t n = strcspn(pair, "=");
-
-    if (n > len)
-        n = len;
-    return (n == strlen(c->name) && strncmp(pair, c->name, n) == 0) ||
-           (n == strlen(c->host_name) && strncmp(pair, c->host_name, n) == 0);
+    if (len > 7 && memcmp(pair, "__Host-", 7) == 0) {
+        pair += 7;
+        len -= 7;
+    }
+    return len >= c->name_len && memcmp(pair, c->name, c->name_len) == 0 &&
+           (len == c->name_len || pair[c->name_len] == '=');
 }
 
-static const char *join(apr_pool_t *p, const char *a, const char *b,
-                        size_t blen)
+/* Append a pair to a "; "-joined list being built in buf (*used bytes). */
+static void append_pair(char *buf, size_t *used, const char *pair, size_t len)
 {
-    const char *piece = apr_pstrmemdup(p, b, blen);
-
-    return a != NULL ? apr_pstrcat(p, a, "; ", piece, NULL) : piece;
+    if (*used > 0) {
+        memcpy(buf + *used, "; ", 2);
+        *used += 2;
+    }
+    memcpy(buf + *used, pair, len);
+    *used += len;
+    buf[*used] = '\0';
 }
 
-/* One Cookie header: our pairs to c->own, the others to c->kept. */
+/* One Cookie header: our pairs to c->own, the others to c->kept.  Both
+ * lists are built in one pass into buffers of twice the header's length:
+ * a pair is never longer than the header, and a separator we write ("; ")
+ * is at most one byte longer than the one it replaces (at least ";"). */
 static int strip_header(void *data, const char *key, const char *value)
 {
     strip_ctx *c = data;
-    const char *p = value, *kept = NULL;
-    int ours = 0;
+    const char *p = value;
+    size_t vlen, own_used = 0, kept_used = 0;
+    char *own, *kept;
 
     (void)key;
     /* most requests carry no cookie of ours: keep those headers untouched
@@ -65,6 +75,9 @@ static int strip_header(void *data, const char *key, const char *value)
         APR_ARRAY_PUSH(c->kept, const char *) = value;
         return 1;
     }
+    vlen = strlen(value);
+    own = apr_palloc(c->r->pool, 2 * vlen + 1);
+    kept = apr_palloc(c->r->pool, 2 * vlen + 1);
     while (*p != '\0') {
         const char *end;
         size_t len;
@@ -75,20 +88,21 @@ static int strip_header(void *data, const char *key, const char *value)
         len = end != NULL ? (size_t)(end - p) : strlen(p);
         while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
             len--;
-        if (len > 0 && is_ours(c, p, len)) {
-            c->own = join(c->r->pool, c->own, p, len);
-            ours = 1;
-        } else if (len > 0) {
-            kept = join(c->r->pool, kept, p, len);
-        }
+        if (len > 0 && is_ours(c, p, len))
+            append_pair(own, &own_used, p, len);
+        else if (len > 0)
+            append_pair(kept, &kept_used, p, len);
         p = end != NULL ? end + 1 : p + strlen(p);
     }
-    if (ours)
-        c->changed = 1;
-    /* a header without ours stays exactly as it came */
-    if (!ours)
-        kept = value;
-    if (kept != NULL)
+    if (own_used == 0) {
+        /* a header without ours stays exactly as it came */
+        APR_ARRAY_PUSH(c->kept, const char *) = value;
+        return 1;
+    }
+    c->changed = 1;
+    c->own = c->own != NULL ? apr_pstrcat(c->r->pool, c->own, "; ", own, NULL)
+                            : own;
+    if (kept_used > 0)
         APR_ARRAY_PUSH(c->kept, const char *) = kept;
     return 1;
 }
@@ -104,7 +118,7 @@ static int icsoe_strip_cookies(request_rec *r)
     memset(&c, 0, sizeof(c));
     c.r = r;
     c.name = sc->cookie_name;
-    c.host_name = apr_pstrcat(r->pool, "__Host-", sc->cookie_name, NULL);
+    c.name_len = strlen(sc->cookie_name);
     c.kept = apr_array_make(r->pool, 2, sizeof(const char *));
     apr_table_do(strip_header, &c, r->headers_in, "Cookie", NULL);
     if (!c.changed)

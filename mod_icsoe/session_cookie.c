@@ -44,7 +44,10 @@ void icsoe_session_cache_child_init(apr_pool_t *pchild, server_rec *s)
                               apr_pool_cleanup_null);
 }
 
-/* Open a cookie, or take what opening these same bytes gave before. */
+/* Open a cookie, or take what opening these same bytes gave before.  The
+ * owner is the server_rec, not its configuration: virtual hosts without
+ * ICSOE directives share one configuration but not their site name (the
+ * cookie's associated data). */
 static icsoe_status open_cookie(request_rec *r, const icsoe_srv_conf *sc,
                                 const char *val, size_t vlen,
                                 icsoe_session *out)
@@ -52,12 +55,12 @@ static icsoe_status open_cookie(request_rec *r, const icsoe_srv_conf *sc,
     uint64_t kid = icsoe_keyring_id(sc->keyring);
     icsoe_status st;
 
-    if (icsoe_session_cache_get(opened_cookies, sc, kid, val, vlen, out))
+    if (icsoe_session_cache_get(opened_cookies, r->server, kid, val, vlen, out))
         return ICSOE_OK;
     st = icsoe_session_open(sc->keyring, val, vlen,
                             r->server->server_hostname, out);
     if (st == ICSOE_OK)
-        icsoe_session_cache_put(opened_cookies, sc, kid, val, vlen, out);
+        icsoe_session_cache_put(opened_cookies, r->server, kid, val, vlen, out);
     return st;
 }
 
