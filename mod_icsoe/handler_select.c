@@ -59,26 +59,33 @@ static int load_assigned(request_rec *r, const char *curp, size_t *page,
 {
     assigned *a = apr_pcalloc(r->pool, sizeof(*a));
     icsoe_dir *d = icsoe_dir_acquire(r);
+    const icsoe_capturist *cap;
     icsoe_capturist c;
-    icsoe_status st;
+    icsoe_status st = ICSOE_OK;
     size_t want;
 
     *out = a;
     if (d == NULL)
         return HTTP_SERVICE_UNAVAILABLE;
     memset(&c, 0, sizeof(c));
-    st = icsoe_dir_capturist_get(d, curp, &c);
-    a->total = want = c.ncontractors;
+    /* These pages revalidate first (icsoe_pg_require_login): the entry
+     * that check just read is as fresh as a second read would be. */
+    cap = icsoe_revalidated_capturist(r, curp);
+    if (cap == NULL) {
+        st = icsoe_dir_capturist_get(d, curp, &c);
+        cap = &c;
+    }
+    a->total = want = cap->ncontractors;
     if (st == ICSOE_OK && page != NULL) {
-        if (*page > page_count(c.ncontractors))
-            *page = page_count(c.ncontractors);
+        if (*page > page_count(cap->ncontractors))
+            *page = page_count(cap->ncontractors);
         a->offset = (*page - 1) * ICSOE_SELECT_PAGE_SIZE;
-        want = c.ncontractors - a->offset < ICSOE_SELECT_PAGE_SIZE ?
-               c.ncontractors - a->offset : ICSOE_SELECT_PAGE_SIZE;
+        want = cap->ncontractors - a->offset < ICSOE_SELECT_PAGE_SIZE ?
+               cap->ncontractors - a->offset : ICSOE_SELECT_PAGE_SIZE;
     }
     if (st == ICSOE_OK && want > 0) {
         st = icsoe_dir_contractor_get_many(
-            d, (const char *const *)c.contractors + a->offset, want, &a->v, &a->n);
+            d, (const char *const *)cap->contractors + a->offset, want, &a->v, &a->n);
         if (st == ICSOE_OK)
             apr_pool_cleanup_register(r->pool, a, assigned_cleanup,
                                       apr_pool_cleanup_null);

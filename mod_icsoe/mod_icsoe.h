@@ -279,6 +279,9 @@ typedef struct icsoe_req {
                                      * pairs taken out of Cookie, "; "-joined */
     const struct ap_logconf *log_before_read; /* redact.c: r->log while */
     const struct ap_logconf *log_capped;      /* the request line is read */
+    icsoe_capturist *revalidated;   /* session_cookie.c: the entry this
+                                     * request's revalidation read (freed
+                                     * by a pool cleanup), NULL if none */
 } icsoe_req;
 icsoe_req *icsoe_req_state(request_rec *r);       /* mod_icsoe.c */
 int icsoe_handle_css(request_rec *r);             /* page.c */
@@ -306,6 +309,11 @@ void icsoe_app_info_names(apr_pool_t *p, icsoe_srv_conf *sc);
  * OK, HTTP_UNAUTHORIZED (session refused: cookie cleared, audited) or
  * HTTP_SERVICE_UNAVAILABLE (directory down: fail closed). */
 int icsoe_session_revalidate(request_rec *r, icsoe_session *s);
+/* The capturist entry a revalidation of this request read, when it was
+ * for this CURP: the selection page lists its contractors without reading
+ * the entry a second time.  NULL otherwise. */
+const icsoe_capturist *icsoe_revalidated_capturist(request_rec *r,
+                                                   const char *curp);
 apr_status_t icsoe_dirpool_create(apr_pool_t *p, server_rec *s,
                                   icsoe_srv_conf *sc);  /* dirpool.c */
 extern const command_rec icsoe_directives[];           /* config.c */

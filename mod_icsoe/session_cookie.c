@@ -421,6 +421,34 @@ out:
     return rc;
 }
 
+static apr_status_t revalidated_cleanup(void *data)
+{
+    icsoe_capturist_clear(data);
+    return APR_SUCCESS;
+}
+
+/* Keep the entry a successful revalidation read until the request ends
+ * (takes it over: *cap is left empty).  The first one read stays. */
+static void keep_revalidated(request_rec *r, icsoe_capturist *cap)
+{
+    icsoe_req *st = icsoe_req_state(r);
+
+    if (st->revalidated != NULL)
+        return;
+    st->revalidated = apr_pmemdup(r->pool, cap, sizeof(*cap));
+    memset(cap, 0, sizeof(*cap));
+    apr_pool_cleanup_register(r->pool, st->revalidated, revalidated_cleanup,
+                              apr_pool_cleanup_null);
+}
+
+const icsoe_capturist *icsoe_revalidated_capturist(request_rec *r,
+                                                   const char *curp)
+{
+    const icsoe_capturist *c = icsoe_req_state(r)->revalidated;
+
+    return c != NULL && curp != NULL && strcmp(c->curp, curp) == 0 ? c : NULL;
+}
+
 int icsoe_session_revalidate(request_rec *r, icsoe_session *s)
 {
     icsoe_srv_conf *sc = icsoe_srv(r);
@@ -464,6 +492,8 @@ int icsoe_session_revalidate(request_rec *r, icsoe_session *s)
         goto out;
     s->validated = now;
     rc = icsoe_session_save(r, s);
+    if (rc == OK)
+        keep_revalidated(r, &cap);
 out:
     icsoe_capturist_clear(&cap);
     return rc;

@@ -746,6 +746,12 @@ def test_select_paging_and_filter(env):
             asked = set(re.findall(r"\(icsoeRFC=([^)]+)\)", f.read().decode("utf-8", "replace")))
         time.sleep(0.05)
     assert asked == {x.lower() for x in rfcs[20:]}
+    # and the capturist's entry is read once: the forced revalidation's
+    # read is the one the page lists from (two searches in all)
+    with open(env.slapd.logpath, "rb") as f:
+        f.seek(before)
+        ops = f.read().decode("utf-8", "replace")
+    assert len(re.findall(r" SRCH base=", ops)) == 2, ops
     shown = set(re.findall(r'name="rfc" id="[^"]+" value="([^"]+)"', r.text + r2.text))
     assert shown == set(rfcs)
     # filter by name (case-insensitive) and by RFC
