@@ -20,6 +20,7 @@
 #include <ldap.h>
 
 #include "csn.h"
+#include "fileperm.h"
 #include "icsoectl.h"
 #include "mail.h"
 #include "output.h"
@@ -69,39 +70,23 @@ static void report(checker *k, ck_status st, const char *name, const char *fmt, 
 
 /* ---- files ---- */
 
-/* Secrets and keys: owned by root or by us, no access for others, group
- * read at most (Debian's 0640 root:<group>) and only for secrets. */
-static void check_file_mode(checker *k, const char *what, const char *path, int group_read_ok)
+/* The loaders' own trust rule (lib/fileperm.c), so that check says "ok"
+ * exactly when Apache, pam_icsoe and icsoectl will accept the file. */
+static void check_file(checker *k, const char *what, const char *path,
+                       icsoe_file_kind kind)
 {
     struct stat sb;
-    mode_t bad = group_read_ok ? 0037 : 0077;
+    char why[512];
 
     if (path == NULL)
         return;
-    if (stat(path, &sb) != 0) {
+    if (stat(path, &sb) != 0)
         report(k, CK_FAIL, what, "%s: %s", path, strerror(errno));
-        return;
-    }
-    if (sb.st_uid != 0 && sb.st_uid != geteuid())
-        report(k, CK_FAIL, what, "%s: owned by uid %u (root or uid %u expected)", path,
-               (unsigned)sb.st_uid, (unsigned)geteuid());
-    else if (sb.st_mode & bad)
-        report(k, CK_FAIL, what, "%s: mode %04o gives access to %s (chmod %s)", path,
-               (unsigned)(sb.st_mode & 07777), (sb.st_mode & 0007) ? "others" : "the group",
-               group_read_ok ? "640" : "600");
+    else if (icsoe_file_trusted(&sb, path, kind, why, sizeof(why)) != 0)
+        report(k, CK_FAIL, what, "%s", why);
     else
-        report(k, CK_OK, what, "%s: mode %04o, uid %u", path, (unsigned)(sb.st_mode & 07777),
-               (unsigned)sb.st_uid);
-}
-
-static void check_conf_file(checker *k, const char *path)
-{
-    struct stat sb;
-
-    if (stat(path, &sb) == 0 && (sb.st_mode & 0022))
-        report(k, CK_FAIL, "config file", "%s: writable by group or others (chmod 644)", path);
-    else
-        report(k, CK_OK, "config file", "%s", path);
+        report(k, CK_OK, what, "%s: mode %04o, uid %u", path,
+               (unsigned)(sb.st_mode & 07777), (unsigned)sb.st_uid);
 }
 
 /* Mail template overrides: every file there must render with the
@@ -538,14 +523,14 @@ int ctl_check(ctl *c, int argc, char **argv)
     } else {
         report(&k, CK_OK, "config", "%s: %zu uri, base %s", c->conf->path, c->conf->nuri,
                c->conf->base);
-        check_conf_file(&k, c->conf->path);
-        check_file_mode(&k, "secret bindpw_file", c->conf->bindpw_file, 1);
-        check_file_mode(&k, "secret writer_bindpw_file", c->conf->writer_bindpw_file, 1);
-        check_file_mode(&k, "secret smtp_pass_file", c->conf->smtp_pass_file, 1);
+        check_file(&k, "config file", c->conf->path, ICSOE_FILE_CONFIG);
+        check_file(&k, "secret bindpw_file", c->conf->bindpw_file, ICSOE_FILE_SECRET);
+        check_file(&k, "secret writer_bindpw_file", c->conf->writer_bindpw_file, ICSOE_FILE_SECRET);
+        check_file(&k, "secret smtp_pass_file", c->conf->smtp_pass_file, ICSOE_FILE_SECRET);
         if (nkeys == 0 && access(DEFAULT_KEY, F_OK) == 0)
             keys[nkeys++] = DEFAULT_KEY;
         for (size_t i = 0; i < nkeys; i++)
-            check_file_mode(&k, "session key", keys[i], 0);
+            check_file(&k, "session key", keys[i], ICSOE_FILE_KEY);
         check_mail_templates(&k, c->conf);
         check_directory(&k, c->conf);
         check_smtp(&k, c->conf);
