@@ -134,6 +134,22 @@ static icsoe_tvar *page_vars(request_rec *r, const icsoe_tvar *vars, size_t n,
     return all;
 }
 
+/* The whole body and the end of stream in one brigade, as Apache's
+ * default handler sends a file: ap_rwrite would copy the body into a
+ * buffer of its own and pass it through one more filter when the request
+ * ends (~1k instructions a page).  body lives in the request pool or
+ * longer. */
+static void write_body(request_rec *r, const char *body, size_t len)
+{
+    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, ba);
+
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_pool_create(body, len, r->pool, ba));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(ba));
+    /* a client gone away is Apache's to log, as with ap_rwrite */
+    (void)ap_pass_brigade(r->output_filters, bb);
+}
+
 static int send_body(request_rec *r, int status, const char *type,
                      const char *body, size_t len)
 {
@@ -142,7 +158,7 @@ static int send_body(request_rec *r, int status, const char *type,
     icsoe_security_headers(r);
     ap_set_content_length(r, (apr_off_t)len);
     if (!r->header_only)
-        ap_rwrite(body, (int)len, r);
+        write_body(r, body, len);
     return OK;
 }
 
