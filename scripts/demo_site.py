@@ -80,26 +80,6 @@ EFIRMA_REP_RFC = "GODE561231GR8"          # legal representative (a person)
 EFIRMA_REP_CURP = "GODE561231HDFRRN00"
 EFIRMA_P12_PASSWORD = "demo"
 EFIRMA_CA_CN = "AC de pruebas ICSOE SAT"
-EFIRMA_VHOST = """
-# --- demo: the contractor's page, e.firma asked for at the TLS handshake ---
-Listen 127.0.0.1:@SSLPORT@
-SSLSessionCache none
-<VirtualHost 127.0.0.1:@SSLPORT@>
-    ServerName 127.0.0.1
-    SSLEngine on
-    SSLCertificateFile @PKI@/server.crt
-    SSLCertificateKeyFile @PKI@/server.key
-    SSLCACertificateFile @CA@
-    SSLVerifyClient require
-    SSLVerifyDepth 2
-    <Location /icsoe/capturistas>
-        SetHandler icsoe-capturists
-    </Location>
-    <Location /icsoe/icsoe.css>
-        SetHandler icsoe-css
-    </Location>
-</VirtualHost>
-"""
 
 
 def make_efirma(pki_dir):
@@ -120,8 +100,10 @@ def make_efirma(pki_dir):
 
 
 def efirma_vhost(ssl_port, pki_dir, ca_crt):
-    return (EFIRMA_VHOST.replace("@SSLPORT@", str(ssl_port))
-            .replace("@PKI@", os.fspath(pki_dir)).replace("@CA@", ca_crt))
+    """The contractor's page, e.firma asked for at the TLS handshake."""
+    from harness import satpki
+    return ("\n# --- demo: the contractor's page (e.firma) ---\nSSLSessionCache none\n"
+            + satpki.contractor_vhost(ssl_port, os.fspath(pki_dir), ca_crt))
 
 
 def icsoectl(conf_path, *args):

@@ -45,25 +45,6 @@ BULK = [(make_curp("LOMA850505MJCPRR0"), "Marta López Mora", "marta@example.tes
         (make_curp("PEMA700707MDFXXX0"), "Marina Peña Arce", "marina@example.test")]
 GOOD_PW = "Tlacuache-Nopal-Volcán-2024"
 
-SSL_VHOST = """
-Listen 127.0.0.1:{port}
-SSLSessionCache none
-<VirtualHost 127.0.0.1:{port}>
-    ServerName 127.0.0.1
-    SSLEngine on
-    SSLCertificateFile {pki}/server.crt
-    SSLCertificateKeyFile {pki}/server.key
-    SSLCACertificateFile {ca}
-    SSLVerifyClient require
-    SSLVerifyDepth 2
-    <Location /icsoe/capturistas>
-        SetHandler icsoe-capturists
-    </Location>
-    <Location /icsoe/icsoe.css>
-        SetHandler icsoe-css
-    </Location>
-</VirtualHost>
-"""
 
 
 def nss_home(home, ca, ident):
@@ -115,7 +96,7 @@ def csite(tmp_path, slapd, smtp, icsoe_conf, apache):
     ca.server("server")
     port = util.free_port()
     a = apache(icsoe_conf_path=icsoe_conf.path, modules=("socache_shmcb", "ssl"),
-               conf_snippet=SSL_VHOST.format(port=port, pki=pki, ca=ca.crt))
+               conf_snippet="SSLSessionCache none\n" + satpki.contractor_vhost(port, pki, ca.crt))
     demo_site.point_links_at(icsoe_conf, a)
     a.graceful()
     slapd.add(slapd.contractor_dn(RFC_A), {"objectClass": ["icsoeContractor"],

@@ -38,20 +38,6 @@ def csrf_of(html):
     return m.group(1)
 
 
-SSL_VHOST = """
-<VirtualHost 127.0.0.1:{port}>
-    ServerName 127.0.0.1
-    SSLEngine on
-    SSLCertificateFile {pki}/server.crt
-    SSLCertificateKeyFile {pki}/server.key
-    SSLCACertificateFile {ca}
-    SSLVerifyClient {verify}
-    SSLVerifyDepth 2
-    <Location /icsoe/capturistas>
-        SetHandler icsoe-capturists
-    </Location>
-</VirtualHost>
-"""
 
 
 class Env:
@@ -68,11 +54,9 @@ def cenv(tmp_path, slapd, smtp, icsoe_conf, apache):
     e.ca.server("server")
     e.port_req, e.port_len = util.free_port(), util.free_port()
     snippet = "\n".join([
-        f"Listen 127.0.0.1:{e.port_req}",
-        f"Listen 127.0.0.1:{e.port_len}",
         "SSLSessionCache none",
-        SSL_VHOST.format(port=e.port_req, pki=pki, ca=e.ca.crt, verify="require"),
-        SSL_VHOST.format(port=e.port_len, pki=pki, ca=e.ca.crt, verify="optional_no_ca"),
+        satpki.contractor_vhost(e.port_req, pki, e.ca.crt),
+        satpki.contractor_vhost(e.port_len, pki, e.ca.crt, verify="optional_no_ca"),
     ])
     e.apache = apache(icsoe_conf_path=icsoe_conf.path, revalidate=0,
                       modules=("socache_shmcb", "ssl"), conf_snippet=snippet)
@@ -717,11 +701,12 @@ def test_revoked_efirma_is_refused_by_mod_ssl_with_a_crl(tmp_path, slapd, smtp, 
     revoked = ca.fiel("revoked", "EMPRESA DEMO SA DE CV", RFC_A, RFC_REP, CURP_REP)
     crl = ca.crl("sat", revoked=[revoked])
     port = util.free_port()
-    vhost = SSL_VHOST.format(port=port, pki=tmp_path / "pki", ca=ca.crt, verify="require")
+    vhost = satpki.contractor_vhost(port, tmp_path / "pki", ca.crt)
     vhost = vhost.replace("    SSLVerifyDepth 2\n", "    SSLVerifyDepth 2\n"
                           f"    SSLCARevocationFile {crl}\n    SSLCARevocationCheck chain\n")
+    assert "SSLCARevocationFile" in vhost
     apache(icsoe_conf_path=icsoe_conf.path, modules=("socache_shmcb", "ssl"),
-           conf_snippet=f"Listen 127.0.0.1:{port}\nSSLSessionCache none\n{vhost}")
+           conf_snippet=f"SSLSessionCache none\n{vhost}")
     add_contractor(slapd, RFC_A, "EMPRESA DEMO SA DE CV")
     url = f"https://127.0.0.1:{port}{PAGE}"
     r = requests.get(url, cert=good.pair, verify=ca.crt, timeout=20)

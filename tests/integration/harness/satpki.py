@@ -150,3 +150,28 @@ def openssl_fiel(directory, label, name, rfc, rep_rfc, curp, days=30):
     der = os.path.join(str(directory), f"{label}.cer")
     subprocess.run(["openssl", "x509", "-in", crt, "-outform", "DER", "-out", der], check=True)
     return crt, der, key
+
+
+def contractor_vhost(port, pki_dir, ca_crt, verify="require"):
+    """Listen + the HTTPS virtual host of the contractor's page, the
+    e.firma asked for at the handshake (mod_ssl), as the demo, the e2e and
+    the integration tests run it.  The caller adds the global
+    "SSLSessionCache none" once."""
+    return f"""
+Listen 127.0.0.1:{port}
+<VirtualHost 127.0.0.1:{port}>
+    ServerName 127.0.0.1
+    SSLEngine on
+    SSLCertificateFile {pki_dir}/server.crt
+    SSLCertificateKeyFile {pki_dir}/server.key
+    SSLCACertificateFile {ca_crt}
+    SSLVerifyClient {verify}
+    SSLVerifyDepth 2
+    <Location /icsoe/capturistas>
+        SetHandler icsoe-capturists
+    </Location>
+    <Location /icsoe/icsoe.css>
+        SetHandler icsoe-css
+    </Location>
+</VirtualHost>
+"""
