@@ -1041,6 +1041,33 @@ icsoe_conf *icsoe_conf_load_policy(const char *path, char *err, size_t errlen)
     return conf_load(path, 1, err, errlen);
 }
 
+/* From the key table, so that a new file key is listed without anyone
+ * having to remember the cache. */
+size_t icsoe_conf_files(const icsoe_conf *c, icsoe_conf_file *out, size_t max)
+{
+    size_t i, n = 0;
+
+    if (n < max)
+        out[n] = (icsoe_conf_file){ c->path, ICSOE_FILE_CONFIG };
+    n++;
+    for (i = 0; i < NKEYS; i++) {
+        const conf_key *k = &conf_keys[i];
+        const char *path = *(char *const *)(const void *)((const char *)c + k->off);
+
+        if (k->type != CT_SECRET || path == NULL)
+            continue;
+        if (n < max)
+            out[n] = (icsoe_conf_file){ path, ICSOE_FILE_SECRET };
+        n++;
+    }
+    if (c->password_blocklist != NULL) {
+        if (n < max)
+            out[n] = (icsoe_conf_file){ c->password_blocklist, ICSOE_FILE_CONFIG };
+        n++;
+    }
+    return n;
+}
+
 void icsoe_conf_free(icsoe_conf *c)
 {
     size_t i;

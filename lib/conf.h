@@ -9,6 +9,7 @@
 #define ICSOE_CONF_H
 
 #include <stddef.h>
+#include "fileperm.h"
 #include "pwpolicy.h"
 
 #define ICSOE_CONF_MAX_URIS 8
@@ -106,6 +107,18 @@ int icsoe_unix_name_ok(const char *s);
 
 /* Default path when nothing else is given. */
 #define ICSOE_CONF_DEFAULT_PATH "/etc/icsoe/icsoe.conf"
+
+/* The files a configuration was read from: the file itself, every secret
+ * file it names, the password blocklist (the time zone comes from the
+ * system's tzdata and is not listed).  For a caller that keeps c across
+ * calls and must see when one of them changes (pam_icsoe/confcache.c).
+ * Fills at most max entries (paths point into c); returns how many. */
+typedef struct icsoe_conf_file {
+    const char *path;
+    icsoe_file_kind kind;
+} icsoe_conf_file;
+#define ICSOE_CONF_MAX_FILES 8
+size_t icsoe_conf_files(const icsoe_conf *c, icsoe_conf_file *out, size_t max);
 
 /* Check that a secret file is a regular file not accessible by group/other.
  * 0 if fine, -1 with message in err. Shared with the session key loader. */

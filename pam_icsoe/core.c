@@ -53,7 +53,8 @@ void icsoe_pam_fini(icsoe_pam *p)
 {
     icsoe_dir_close(p->dir);
     p->dir = NULL;
-    icsoe_conf_free(p->conf);
+    icsoe_confcache_release(p->conf_ref);
+    p->conf_ref = NULL;
     p->conf = NULL;
 }
 
@@ -126,8 +127,9 @@ int icsoe_pam_get_curp(icsoe_pam *p, int *rc)
         p->curp[0] = '\0';
         return 0;
     }
+    /* user differs from p->curp only in case: each may be an account */
     if (is_local_system_account(p, user) ||
-        is_local_system_account(p, p->curp)) {
+        (strcmp(user, p->curp) != 0 && is_local_system_account(p, p->curp))) {
         plog(p, ICSOE_LOG_NOTICE, "%s: %s is a local account below "
              "minimum_uid=%ld, not a capturist", p->opname, p->curp,
              p->args.minimum_uid);
@@ -157,12 +159,16 @@ int icsoe_pam_set_canonical_user(icsoe_pam *p)
 int icsoe_pam_open_directory(icsoe_pam *p)
 {
     char err[512];
+    int cached = 0;
 
-    p->conf = icsoe_conf_load(p->args.config, err, sizeof(err));
+    p->conf = icsoe_confcache_get(p->args.config, &p->conf_ref, &cached, err,
+                                  sizeof(err));
     if (p->conf == NULL) {
         plog(p, ICSOE_LOG_ERR, "%s: configuration: %s", p->opname, err);
         return PAM_SERVICE_ERR;
     }
+    plog(p, ICSOE_LOG_DEBUG, "%s: configuration %s %s", p->opname,
+         p->args.config, cached ? "unchanged (cached)" : "loaded");
     p->dir = icsoe_dir_open(p->conf, &p->logger);
     if (p->dir == NULL) {
         plog(p, ICSOE_LOG_ERR, "%s: out of memory", p->opname);

@@ -5,7 +5,9 @@
  * opened on demand, and the CURP of PAM_USER.  The service files (auth.c,
  * account.c, password.c, session.c) only map their PAM world onto these
  * helpers and libicsoe; nothing here keeps state between calls except the
- * ppolicy note (pam_set_data(), freed by libpam). */
+ * ppolicy note (pam_set_data(), freed by libpam) and the process-wide
+ * configuration cache (confcache.h), checked against the files on every
+ * call. */
 #ifndef ICSOE_PAM_CORE_H
 #define ICSOE_PAM_CORE_H
 
@@ -14,6 +16,7 @@
 
 #include "args.h"
 #include "conf.h"
+#include "confcache.h"
 #include "conv.h"
 #include "curp.h"
 #include "dir.h"
@@ -38,7 +41,8 @@ typedef struct icsoe_pam {
     const char *opname;
     icsoe_pam_args args;
     icsoe_logger logger;
-    icsoe_conf *conf;
+    const icsoe_conf *conf;          /* from the cache (confcache.h) */
+    icsoe_confcache_ref *conf_ref;
     icsoe_dir *dir;
     char curp[ICSOE_CURP_LEN + 1];   /* "" when the user name is no CURP */
 } icsoe_pam;
@@ -53,7 +57,12 @@ typedef struct icsoe_pam_note {
     int expires_in;     /* seconds, -1 when not sent */
 } icsoe_pam_note;
 
-#define plog(p, level, ...) icsoe_log(&(p)->logger, (level), __VA_ARGS__)
+/* Debug lines are not even formatted unless the debug option is on. */
+#define plog(p, level, ...)                                                  \
+    do {                                                                     \
+        if ((level) < ICSOE_LOG_DEBUG || (p)->args.debug)                    \
+            icsoe_log(&(p)->logger, (level), __VA_ARGS__);                   \
+    } while (0)
 
 /* Sets up p for one call (arguments parsed, logger wired). */
 void icsoe_pam_init(icsoe_pam *p, pam_handle_t *pamh, int flags,
@@ -73,7 +82,8 @@ int icsoe_pam_get_curp(icsoe_pam *p, int *rc);
  * the application and the modules below see one name per account. */
 int icsoe_pam_set_canonical_user(icsoe_pam *p);
 
-/* Loads the configuration and opens a directory handle into p. */
+/* Takes the configuration (cached, or loaded when a file changed) and
+ * opens a directory handle into p. */
 int icsoe_pam_open_directory(icsoe_pam *p);
 
 /* Obtains a password into *out (malloc'd, wiped by the caller with

@@ -14,6 +14,7 @@ pam_icsoe_pam_icsoe_la_SOURCES = \
 	pam_icsoe/auth.c pam_icsoe/account.c \
 	pam_icsoe/password.c pam_icsoe/session.c \
 	pam_icsoe/args.c pam_icsoe/args.h \
+	pam_icsoe/confcache.c pam_icsoe/confcache.h \
 	pam_icsoe/conv.c pam_icsoe/conv.h
 pam_icsoe_pam_icsoe_la_LDFLAGS = -module -avoid-version -shared \
 	-Wl,--version-script=$(srcdir)/pam_icsoe/pam_icsoe.map -Wl,-z,defs \

@@ -3,12 +3,13 @@
  * web pages of mod_icsoe).
  *
  * The six pam_sm_* entry points are one-liners into one dispatcher.  Each
- * call parses its arguments, loads the configuration, opens its own
- * directory handle, does its work and frees everything before returning:
- * nothing survives between calls except the small ppolicy note the auth
- * step leaves for the account step with pam_set_data() (freed by libpam).
- * So the module is thread-safe as long as each thread has its own PAM
- * handle, which is what PAM requires anyway.
+ * call parses its arguments, takes the configuration (confcache.c: parsed
+ * once per process, checked against the files on every call), opens its
+ * own directory handle, does its work and frees everything before
+ * returning: nothing else survives between calls except the small ppolicy
+ * note the auth step leaves for the account step with pam_set_data()
+ * (freed by libpam).  So the module is thread-safe as long as each thread
+ * has its own PAM handle, which is what PAM requires anyway.
  *
  * Return codes (see pam_icsoe(8)):
  *   auth     PAM_SUCCESS, PAM_AUTH_ERR (unknown, malformed or pending CURP,

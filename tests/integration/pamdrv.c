@@ -10,7 +10,7 @@
  *   pamdrv [-c CONFDIR] [-s SERVICE] [-u USER] [-r ANSWER]...
  *          [-T THREADS] [-n ROUNDS] [-k] [-S] OP...
  *
- *   OP: auth setcred acct open close chauthtok chauthtok-expired env
+ *   OP: auth setcred acct open close chauthtok chauthtok-expired env wait
  *
  * -c uses pam_start_confdir(CONFDIR) instead of pam_start() (pam_wrapper).
  * -r answers the next prompt (in order); a prompt with no answer left
@@ -22,6 +22,9 @@
  *          "OP: CODE NAME MILLISECONDS", "env: PAM_USER=VALUE" and
  *          "env: ICSOE_CURP=VALUE" (op env),
  *          with -T: "threads: N rounds: R" then "OP NAME: COUNT" lines.
+ * wait prints "waiting" and reads a line from stdin before going on, so a
+ * test can change files between two calls of the module in one process
+ * (the configuration cache); end of input answers PAM_ABORT.
  * Exit status: 0 all operations succeeded, 1 one failed, 2 usage/setup. */
 #include <pthread.h>
 #include <stdio.h>
@@ -51,12 +54,12 @@ static const char *const pam_code_names[PAM_CODES] = {
 
 typedef enum drv_op {
     OP_AUTH, OP_SETCRED, OP_ACCT, OP_OPEN, OP_CLOSE, OP_CHAUTHTOK,
-    OP_CHAUTHTOK_EXPIRED, OP_ENV, OP_COUNT
+    OP_CHAUTHTOK_EXPIRED, OP_ENV, OP_WAIT, OP_COUNT
 } drv_op;
 
 static const char *const op_names[OP_COUNT] = {
     "auth", "setcred", "acct", "open", "close", "chauthtok",
-    "chauthtok-expired", "env",
+    "chauthtok-expired", "env", "wait",
 };
 
 typedef struct drv_options {
@@ -177,6 +180,15 @@ static void print_user(pam_handle_t *pamh)
     putchar('\n');
 }
 
+static int wait_for_line(void)
+{
+    char line[64];
+
+    printf("waiting\n");
+    fflush(stdout);
+    return fgets(line, sizeof(line), stdin) != NULL ? PAM_SUCCESS : PAM_ABORT;
+}
+
 static int run_op(pam_handle_t *pamh, drv_op op, int flags, int quiet)
 {
     const char *v;
@@ -203,6 +215,8 @@ static int run_op(pam_handle_t *pamh, drv_op op, int flags, int quiet)
         if (!quiet)
             printf("env: ICSOE_CURP=%s\n", v != NULL ? v : "(unset)");
         return v != NULL ? PAM_SUCCESS : PAM_NO_MODULE_DATA;
+    case OP_WAIT:
+        return wait_for_line();
     default:
         return PAM_ABORT;
     }
