@@ -1052,9 +1052,12 @@ size_t icsoe_conf_files(const icsoe_conf *c, icsoe_conf_file *out, size_t max)
     n++;
     for (i = 0; i < NKEYS; i++) {
         const conf_key *k = &conf_keys[i];
-        const char *path = *(char *const *)(const void *)((const char *)c + k->off);
+        const char *path;
 
-        if (k->type != CT_SECRET || path == NULL)
+        if (k->type != CT_SECRET)
+            continue;   /* only now is the field known to be a char * */
+        path = *(char *const *)(const void *)((const char *)c + k->off);
+        if (path == NULL)
             continue;
         if (n < max)
             out[n] = (icsoe_conf_file){ path, ICSOE_FILE_SECRET };
