@@ -714,6 +714,28 @@ out:
     return enclen;
 }
 
+static void copy_field(char *dst, const char *src, size_t size)
+{
+    size_t n = strnlen(src, size - 1);
+
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+void icsoe_session_canonical(const icsoe_session *in, icsoe_session *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->issued = in->issued;
+    out->last_seen = in->last_seen;
+    out->validated = in->validated;
+    out->epoch = in->epoch;
+    memcpy(out->csrf, in->csrf, sizeof(out->csrf));
+    copy_field(out->curp, in->curp, sizeof(out->curp));
+    copy_field(out->rfc, in->rfc, sizeof(out->rfc));
+    copy_field(out->name, in->name, sizeof(out->name));
+    copy_field(out->contractor_name, in->contractor_name, sizeof(out->contractor_name));
+}
+
 icsoe_status icsoe_session_open(const icsoe_keyring *kr, const char *cookie,
                                 size_t len, const char *site, icsoe_session *out)
 {

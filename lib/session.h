@@ -80,6 +80,10 @@ size_t icsoe_session_seal(const icsoe_keyring *kr, const icsoe_session *s,
 /* Open; any fault (size, encoding, unknown key, tag mismatch, bad payload)
  * gives ICSOE_ERR_INVALID_INPUT and a zeroed *out. Times are NOT checked
  * here (the caller applies its own timeouts). */
+/* The session exactly as icsoe_session_open would return it after sealing
+ * in (fields copied up to their NUL, everything else zero): what the
+ * cache of opened cookies stores for a cookie just sealed. */
+void icsoe_session_canonical(const icsoe_session *in, icsoe_session *out);
 icsoe_status icsoe_session_open(const icsoe_keyring *kr, const char *cookie,
                                 size_t len, const char *site, icsoe_session *out);
 

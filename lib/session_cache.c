@@ -127,6 +127,6 @@ void icsoe_session_cache_put(icsoe_session_cache *c, const void *owner,
     s->keyring_id = keyring_id;
     s->len = len;
     memcpy(s->cookie, cookie, len);
-    s->session = *sess;
+    icsoe_session_canonical(sess, &s->session);
     pthread_mutex_unlock(&c->locks[i % LOCKS]);
 }

@@ -7,8 +7,10 @@
  * so the result of a successful open can be reused for the same bytes.
  *
  * Rules that keep it exactly as strict as opening every time:
- *   - only cookies that opened are stored: a forged or tampered cookie is
- *     never in the cache and is always opened (and refused) for real;
+ *   - only cookies that opened, or that this process has just sealed,
+ *     are stored (a sealed cookie opens to exactly the session sealed in
+ *     it: icsoe_session_canonical): a forged or tampered cookie is never
+ *     in the cache and is always opened (and refused) for real;
  *   - a hit needs the same owner (for mod_icsoe the server_rec, which
  *     fixes the site name, and the id of its keyring, see
  *     icsoe_keyring_id) and the whole cookie,
@@ -40,8 +42,9 @@ void icsoe_session_cache_free(icsoe_session_cache *c);
 int icsoe_session_cache_get(icsoe_session_cache *c, const void *owner,
                             uint64_t keyring_id, const char *cookie,
                             size_t len, icsoe_session *out);
-/* Remember a cookie that icsoe_session_open accepted.  Cookies longer than
- * a sealed cookie can be are ignored. */
+/* Remember a cookie that icsoe_session_open accepted, or that
+ * icsoe_session_seal just made from s (stored in its canonical form).
+ * Cookies longer than a sealed cookie can be are ignored. */
 void icsoe_session_cache_put(icsoe_session_cache *c, const void *owner,
                              uint64_t keyring_id, const char *cookie,
                              size_t len, const icsoe_session *s);

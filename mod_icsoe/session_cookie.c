@@ -214,6 +214,12 @@ int icsoe_session_save(request_rec *r, const icsoe_session *s)
     }
     put_set_cookie(r, apr_pstrcat(r->pool, sc->cookie_full_name, "=", sealed,
                                   cookie_attributes(sc), NULL));
+    /* the browser's next request (the login POST after the form, the
+     * selection page after the login, ...) then needs no decryption when it
+     * comes back to this process, as it usually does on a kept-alive
+     * connection */
+    icsoe_session_cache_put(opened_cookies, r->server,
+                            icsoe_keyring_id(sc->keyring), sealed, n, &copy);
     /* keep the copy the auth hook hands to handlers and fixups current */
     {
         icsoe_req *st = icsoe_req_state(r);

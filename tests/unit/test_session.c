@@ -829,6 +829,31 @@ static void test_cache_threads(void **state)
     icsoe_session_cache_free(c);
 }
 
+/* A cookie stored when it is sealed gives back exactly what opening it
+ * gives, even when the session handed to the seal carries bytes after
+ * its strings' NULs. */
+static void test_cache_put_at_seal_is_canonical(void **state)
+{
+    fixture *f = *state;
+    icsoe_session_cache *c = icsoe_session_cache_new(64);
+    static const int owner;
+    icsoe_session dirty = f->s, opened, cached;
+    char cookie[COOKIE_BUF];
+    size_t n;
+
+    assert_non_null(c);
+    memset(dirty.name + strlen(dirty.name) + 1, 'Z', 10);
+    memset(dirty.rfc + strlen(dirty.rfc) + 1, 'Y',
+           sizeof(dirty.rfc) - strlen(dirty.rfc) - 1);
+    n = seal(f->a, &dirty, cookie);
+    assert_true(n > 0);
+    icsoe_session_cache_put(c, &owner, 1, cookie, n, &dirty);
+    assert_int_equal(icsoe_session_open(f->a, cookie, n, SITE, &opened), ICSOE_OK);
+    assert_int_equal(icsoe_session_cache_get(c, &owner, 1, cookie, n, &cached), 1);
+    assert_memory_equal(&cached, &opened, sizeof(opened));
+    icsoe_session_cache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -854,6 +879,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cache_exact_match, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_evicts_and_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_put_at_seal_is_canonical, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
