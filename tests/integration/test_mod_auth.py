@@ -425,8 +425,10 @@ def revoked_then_down(env):
 ])
 def test_locked_account_or_ended_session_refused_after_interval(env_fast, change, reason):
     env = env_fast
-    c = env.cookie_a()
     env.slapd.modify(env.slapd.capturist_dn(CURP), change)
+    # validated just now (sealed after the change, so that only one request
+    # runs inside the 1-2 s the interval leaves): LDAP is not asked yet
+    c = env.cookie_a()
     assert env.get("/informativa/", c, API).status_code == 200
     wait_past_interval()
     r = env.get("/informativa/", c, API)
