@@ -36,31 +36,45 @@ static int needs_encoding(unsigned char c)
     return c == '%' || c < 0x20 || c >= 0x7f;
 }
 
-char *icsoe_header_value_encode(const char *s)
+size_t icsoe_header_value_encoded_len(const char *s, size_t len)
+{
+    size_t n = len;
+
+    for (size_t i = 0; i < len; i++)
+        if (needs_encoding((unsigned char)s[i]))
+            n += 2;
+    return n;
+}
+
+void icsoe_header_value_encode_to(const char *s, size_t len, char *out)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (needs_encoding(c)) {
+            *out++ = '%';
+            *out++ = hex[c >> 4];
+            *out++ = hex[c & 0x0f];
+        } else {
+            *out++ = (char)c;
+        }
+    }
+    *out = '\0';
+}
+
+char *icsoe_header_value_encode(const char *s)
+{
+    size_t len;
     char *out;
-    char *o;
 
     if (s == NULL)
         return NULL;
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-        n += needs_encoding(*p) ? 3 : 1;
-    out = malloc(n + 1);
-    if (out == NULL)
-        return NULL;
-    o = out;
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (needs_encoding(*p)) {
-            *o++ = '%';
-            *o++ = hex[*p >> 4];
-            *o++ = hex[*p & 0x0f];
-        } else {
-            *o++ = (char)*p;
-        }
-    }
-    *o = '\0';
+    len = strlen(s);
+    out = malloc(icsoe_header_value_encoded_len(s, len) + 1);
+    if (out != NULL)
+        icsoe_header_value_encode_to(s, len, out);
     return out;
 }
 

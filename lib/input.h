@@ -57,6 +57,11 @@ int icsoe_header_has_prefix(const char *name, const char *prefix);
  * ("Peña & Hijos" -> "Pe%C3%B1a & Hijos"); malloc'd.  NULL when out of
  * memory or s is NULL. */
 char *icsoe_header_value_encode(const char *s);
+/* The same for len bytes of s, into a buffer the caller sized: the encoded
+ * length (without the NUL) is icsoe_header_value_encoded_len; equal to len
+ * when nothing needs encoding.  mod_icsoe encodes into the request pool. */
+size_t icsoe_header_value_encoded_len(const char *s, size_t len);
+void icsoe_header_value_encode_to(const char *s, size_t len, char *out);
 /* 1 if s (from LDAP) is safe for a header/env/mail: no CR, LF or NUL
  * within len bytes, valid UTF-8. */
 int icsoe_text_is_safe(const char *s, size_t len);

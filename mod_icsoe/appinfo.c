@@ -49,39 +49,23 @@ void icsoe_app_info_names(apr_pool_t *p, icsoe_srv_conf *sc)
 }
 
 /* The header form of a value (len bytes, no NUL inside): the value itself
- * when it is printable ASCII without '%' (most values: one pass, no copy),
- * else a percent-encoded copy in p.  NULL for CR or LF: the session was
- * checked when it was opened (UTF-8, no CR, LF or NUL), and this keeps a
- * header or env var from ever carrying a line break whatever the caller. */
+ * when nothing needs encoding (most values: no copy), else its
+ * percent-encoded copy in p (lib/header.c's rule).  NULL for CR or LF: the
+ * session was checked when it was opened (UTF-8, no CR, LF or NUL), and
+ * this keeps a header or env var from ever carrying a line break whatever
+ * the caller. */
 static const char *header_form(apr_pool_t *p, const char *value, size_t len)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t extra = 0;
-    char *out, *o;
+    size_t n;
+    char *out;
 
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)value[i];
-
-        if (c == '\r' || c == '\n')
-            return NULL;
-        if (c < 0x20 || c >= 0x7f || c == '%')
-            extra += 2;
-    }
-    if (extra == 0)
+    if (memchr(value, '\r', len) != NULL || memchr(value, '\n', len) != NULL)
+        return NULL;
+    n = icsoe_header_value_encoded_len(value, len);
+    if (n == len)
         return value;
-    out = o = apr_palloc(p, len + extra + 1);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)value[i];
-
-        if (c < 0x20 || c >= 0x7f || c == '%') {
-            *o++ = '%';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 0x0f];
-        } else {
-            *o++ = (char)c;
-        }
-    }
-    *o = '\0';
+    out = apr_palloc(p, n + 1);
+    icsoe_header_value_encode_to(value, len, out);
     return out;
 }
 

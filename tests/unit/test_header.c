@@ -66,6 +66,24 @@ static void test_value_encode(void **state)
     assert_null(icsoe_header_value_encode(NULL));
 }
 
+/* The sized form mod_icsoe uses: len bytes, not up to a NUL. */
+static void test_value_encode_to(void **state)
+{
+    const char *in = "Pe\xc3\xb1" "a 100%\tX";
+    char out[64];
+
+    (void)state;
+    assert_int_equal(icsoe_header_value_encoded_len(in, 5), 9);
+    icsoe_header_value_encode_to(in, 5, out);
+    assert_string_equal(out, "Pe%C3%B1a");
+    assert_int_equal(icsoe_header_value_encoded_len(in, strlen(in)), 20);
+    icsoe_header_value_encode_to(in, strlen(in), out);
+    assert_string_equal(out, "Pe%C3%B1a 100%25%09X");
+    assert_int_equal(icsoe_header_value_encoded_len("CURP18", 6), 6);
+    icsoe_header_value_encode_to("", 0, out);
+    assert_string_equal(out, "");
+}
+
 static void test_text_is_safe(void **state)
 {
     (void)state;
@@ -106,6 +124,7 @@ int main(void)
         cmocka_unit_test(test_prefix_matches),
         cmocka_unit_test(test_prefix_non_matches),
         cmocka_unit_test(test_value_encode),
+        cmocka_unit_test(test_value_encode_to),
         cmocka_unit_test(test_text_is_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
