@@ -73,15 +73,6 @@ static int ref_utf8_valid(const unsigned char *s, size_t n)
     return 1;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static void check_encode(const char *value)
 {
     char *enc = icsoe_header_value_encode(value);
@@ -96,8 +87,8 @@ static void check_encode(const char *value)
         unsigned char c = (unsigned char)enc[i];
         FUZZ_CHECK(c >= 0x20 && c <= 0x7e);
         if (c == '%') {
-            int hi = hexval(enc[i + 1]);
-            int lo = hi >= 0 ? hexval(enc[i + 2]) : -1;
+            int hi = icsoe_hex_value((unsigned char)enc[i + 1]);
+            int lo = hi >= 0 ? icsoe_hex_value((unsigned char)enc[i + 2]) : -1;
             FUZZ_CHECK(hi >= 0 && lo >= 0);
             dec[o++] = (char)(hi << 4 | lo);
             i += 2;

@@ -8,17 +8,6 @@
 #include "fuzz.h"
 #include "input.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* One round of %XX decoding in place; malformed escapes are left as they
  * are (the checker refuses them, so they never reach here anyway). */
 static void decode_round(char *s)
@@ -26,8 +15,8 @@ static void decode_round(char *s)
     size_t o = 0;
 
     for (size_t i = 0; s[i] != '\0'; i++) {
-        int hi = s[i] == '%' ? hexval(s[i + 1]) : -1;
-        int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+        int hi = s[i] == '%' ? icsoe_hex_value((unsigned char)s[i + 1]) : -1;
+        int lo = hi >= 0 ? icsoe_hex_value((unsigned char)s[i + 2]) : -1;
 
         if (lo >= 0) {
             s[o++] = (char)(hi << 4 | lo);

@@ -401,22 +401,27 @@ def test_directory_entry_can_never_be_root(host):
 
 # ---- the pam-auth-update route: Debian's own /etc/pam.d/sshd ----
 
-@pytest.fixture(scope="module")
-def profile_host(host):
-    """The same directory and nslcd.conf, but PAM from pam-auth-update with
-    the conf/pam-configs/icsoe (and Debian's mkhomedir) profiles enabled,
-    as README's "Next to local accounts" says: what a host gets from the
-    libpam-icsoe package."""
+def sibling_host(host, **kw):
+    """Another sshd + nslcd on the same directory and homes as host, set up
+    as SshHost's keywords say; stopped and removed afterwards."""
     w = sshhost.workdir()
-    h = sshhost.SshHost(w, host.slapd_, host.icsoe_conf, UID_MIN, profile=True)
+    h = sshhost.SshHost(w, host.slapd_, host.icsoe_conf, UID_MIN, **kw)
     h.slapd_, h.home = host.slapd_, host.home
     try:
         h.start()
         yield h
     finally:
         h.stop()
-        import shutil
         shutil.rmtree(w, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def profile_host(host):
+    """The same directory and nslcd.conf, but PAM from pam-auth-update with
+    the conf/pam-configs/icsoe (and Debian's mkhomedir) profiles enabled,
+    as README's "Next to local accounts" says: what a host gets from the
+    libpam-icsoe package."""
+    yield from sibling_host(host, profile=True)
 
 
 def test_profile_capturist_logs_in(profile_host):
@@ -469,15 +474,7 @@ def fenced_host(host):
     AllowGroups line uncommented (the line docs/ssh.md shows)."""
     doc = open(sshhost.util.src("docs/ssh.md")).read()
     assert f"\n  {sshhost.ALLOW_GROUPS}\n" in doc, "docs/ssh.md shows another line"
-    w = sshhost.workdir()
-    h = sshhost.SshHost(w, host.slapd_, host.icsoe_conf, UID_MIN, allow_groups=True)
-    h.slapd_, h.home = host.slapd_, host.home
-    try:
-        h.start()
-        yield h
-    finally:
-        h.stop()
-        shutil.rmtree(w, ignore_errors=True)
+    yield from sibling_host(host, allow_groups=True)
 
 
 def test_allowgroups_admits_only_the_contractor_group(fenced_host):
