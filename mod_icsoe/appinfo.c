@@ -39,6 +39,9 @@ static const app_field app_fields[] = {
 
 #define APP_FIELDS (sizeof(app_fields) / sizeof(app_fields[0]))
 
+/* What every env name above starts with. */
+#define ICSOE_ENV_PREFIX "ICSOE_"
+
 void icsoe_app_info_names(apr_pool_t *p, icsoe_srv_conf *sc)
 {
     const char *prefix = sc->header_prefix ? sc->header_prefix
@@ -53,26 +56,49 @@ void icsoe_app_info_names(apr_pool_t *p, icsoe_srv_conf *sc)
  * percent-encoded copy in p (lib/header.c's rule).  NULL for CR or LF: the
  * session was checked when it was opened (UTF-8, no CR, LF or NUL), and
  * this keeps a header or env var from ever carrying a line break whatever
- * the caller. */
+ * the caller.  (A value that needs no encoding has no control character,
+ * so only the others are searched for CR and LF.) */
 static const char *header_form(apr_pool_t *p, const char *value, size_t len)
 {
     size_t n;
     char *out;
 
-    if (memchr(value, '\r', len) != NULL || memchr(value, '\n', len) != NULL)
-        return NULL;
     n = icsoe_header_value_encoded_len(value, len);
     if (n == len)
         return value;
+    if (memchr(value, '\r', len) != NULL || memchr(value, '\n', len) != NULL)
+        return NULL;
     out = apr_palloc(p, n + 1);
     icsoe_header_value_encode_to(value, len, out);
     return out;
 }
 
+/* How a name is put in a table: apr_table_setn replaces every entry of
+ * that name (an earlier SetEnvIf or RequestHeader must not leave a forged
+ * value first), apr_table_addn only appends.  When no entry of the table
+ * starts with the names' common prefix (the usual case: scrub.c removed
+ * the client's), both give the same table, and addn does not search it
+ * once per name. */
+typedef void (*table_put)(apr_table_t *t, const char *key, const char *val);
+
+static table_put put_for(const apr_table_t *t, const char *prefix)
+{
+    const apr_array_header_t *arr = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+
+    if (prefix == NULL || prefix[0] == '\0')
+        return apr_table_setn;
+    for (int i = 0; i < arr->nelts; i++) {
+        if (e[i].key != NULL && icsoe_header_has_prefix(e[i].key, prefix))
+            return apr_table_setn;
+    }
+    return apr_table_addn;
+}
+
 /* Names are the server's, built at start-up; values are copied into the
  * request pool (the session itself is wiped by a pool cleanup). */
-static int set_one(request_rec *r, const char *header, const app_field *f,
-                   const char *value)
+static int set_one(request_rec *r, table_put put_header, table_put put_env,
+                   const char *header, const app_field *f, const char *value)
 {
     size_t len = strnlen(value, f->size);
     const char *copy;
@@ -85,14 +111,19 @@ static int set_one(request_rec *r, const char *header, const app_field *f,
                       "session value for %s is not safe text", f->env);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    apr_table_setn(r->headers_in, header, hval);
-    apr_table_setn(r->subprocess_env, f->env, copy);
+    put_header(r->headers_in, header, hval);
+    put_env(r->subprocess_env, f->env, copy);
     return OK;
 }
 
 int icsoe_set_app_info(request_rec *r, const icsoe_session *s)
 {
-    const char *const *header = icsoe_srv(r)->app_header;
+    const icsoe_srv_conf *sc = icsoe_srv(r);
+    const char *const *header = sc->app_header;
+    table_put put_header = put_for(r->headers_in, sc->header_prefix
+                                                      ? sc->header_prefix
+                                                      : ICSOE_DEFAULT_HEADER_PREFIX);
+    table_put put_env = put_for(r->subprocess_env, ICSOE_ENV_PREFIX);
 
     for (size_t i = 0; i < APP_FIELDS; i++) {
         const app_field *f = &app_fields[i];
@@ -102,7 +133,7 @@ int icsoe_set_app_info(request_rec *r, const icsoe_session *s)
         if (!value[0] && f->offset != offsetof(icsoe_session, curp) &&
             f->offset != offsetof(icsoe_session, name))
             continue; /* no contractor chosen */
-        rc = set_one(r, header[i], f, value);
+        rc = set_one(r, put_header, put_env, header[i], f, value);
         if (rc != OK)
             return rc;
     }

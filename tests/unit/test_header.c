@@ -84,6 +84,41 @@ static void test_value_encode_to(void **state)
     assert_string_equal(out, "");
 }
 
+/* The length is counted a word at a time: every byte value, at every
+ * place of a word, with the bytes around it on either side of the rule
+ * (0x1f/0x20, 0x7e/0x7f, '%'), gives what the byte-by-byte rule gives. */
+static size_t encoded_len_by_byte(const unsigned char *s, size_t len)
+{
+    size_t n = len;
+
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == '%' || s[i] < 0x20 || s[i] >= 0x7f)
+            n += 2;
+    return n;
+}
+
+static void test_value_encoded_len_every_byte(void **state)
+{
+    static const unsigned char fill[] = {'A', 0x20, 0x7e, 0x1f, 0x7f, '%', 0xff, 0x80};
+    unsigned char buf[40];
+
+    (void)state;
+    for (size_t f = 0; f < sizeof(fill); f++) {
+        for (unsigned b = 0; b < 256; b++) {
+            for (size_t at = 0; at < 19; at++) {
+                for (size_t len = at + 1; len <= 19; len += 6) {
+                    memset(buf, fill[f], sizeof(buf));
+                    buf[3 + at] = (unsigned char)b;
+                    /* from an odd address too: words are not aligned */
+                    assert_int_equal(
+                        icsoe_header_value_encoded_len((const char *)buf + 3, len),
+                        encoded_len_by_byte(buf + 3, len));
+                }
+            }
+        }
+    }
+}
+
 static void test_text_is_safe(void **state)
 {
     (void)state;
@@ -125,6 +160,7 @@ int main(void)
         cmocka_unit_test(test_prefix_non_matches),
         cmocka_unit_test(test_value_encode),
         cmocka_unit_test(test_value_encode_to),
+        cmocka_unit_test(test_value_encoded_len_every_byte),
         cmocka_unit_test(test_text_is_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
