@@ -321,6 +321,32 @@ def test_connection_header_cannot_make_the_proxy_drop_identity(env):
     assert v["identity"] == expected_identity()
 
 
+def test_values_set_by_other_modules_before_ours_are_replaced(tmp_path, slapd):
+    """mod_headers (early) and mod_setenvif run after the scrub and before
+    our fixup: whatever they put under our names is replaced, not left as
+    a first value next to ours."""
+    e = Env(tmp_path, slapd, extra=(
+        "RequestHeader set X-ICSOE-Contratista-RFC FORGED1 early\n"
+        'SetEnvIf Request_URI "^/cgi/" ICSOE_CONTRATISTA_RFC=FORGED2 '
+        "ICSOE_CURP=FORGED3\n"))
+    try:
+        v = e.backend_view("/informativa/", e.cookie_a())
+        assert v["identity"] == expected_identity()
+        assert v["headers"]["x-icsoe-contratista-rfc"] == [RFC_A]
+        r = e.get("/cgi/informativa.cgi?format=json", e.cookie_a(), BROWSER)
+        assert r.status_code == 200, r.text[:300]
+        assert "FORGED" not in r.text
+        cgi = r.json()
+        assert cgi["ICSOE_CONTRATISTA_RFC"] == RFC_A
+        assert cgi["ICSOE_CURP"] == CURP
+        assert cgi["headers"]["HTTP_X_ICSOE_CONTRATISTA_RFC"] == RFC_A
+        # a page outside AuthType ICSOE keeps what the site set: not ours
+        assert e.backend_view("/publico/", None)["headers"][
+            "x-icsoe-contratista-rfc"] == ["FORGED1"]
+    finally:
+        e.stop()
+
+
 # ---- Require icsoe-contratista, valid-user, 303/401/403 ----
 
 def test_require_with_rfc_list_admits_and_refuses(env):
