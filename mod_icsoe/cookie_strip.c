@@ -61,56 +61,56 @@ static void append_pair(char *buf, size_t *used, const char *pair, size_t len)
  * lists are built in one pass into buffers of twice the header's length:
  * a pair is never longer than the header, and a separator we write ("; ")
  * is at most one byte longer than the one it replaces (at least ";"). */
-static int strip_header(void *data, const char *key, const char *value)
+static void strip_header(strip_ctx *c, const char *value)
 {
-    strip_ctx *c = data;
     const char *p = value;
     size_t vlen, own_used = 0, kept_used = 0;
     char *own, *kept;
 
-    (void)key;
     /* most requests carry no cookie of ours: keep those headers untouched
      * without splitting them (__Host-NAME contains NAME too) */
     if (strstr(value, c->name) == NULL) {
         APR_ARRAY_PUSH(c->kept, const char *) = value;
-        return 1;
+        return;
     }
     vlen = strlen(value);
     own = apr_palloc(c->r->pool, 2 * vlen + 1);
     kept = apr_palloc(c->r->pool, 2 * vlen + 1);
-    while (*p != '\0') {
+    for (const char *stop = value + vlen; p < stop;) {
         const char *end;
         size_t len;
 
-        while (*p == ' ' || *p == '\t' || *p == ';')
+        while (p < stop && (*p == ' ' || *p == '\t' || *p == ';'))
             p++;
-        end = strchr(p, ';');
-        len = end != NULL ? (size_t)(end - p) : strlen(p);
+        end = memchr(p, ';', (size_t)(stop - p));
+        len = (size_t)((end != NULL ? end : stop) - p);
         while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
             len--;
         if (len > 0 && is_ours(c, p, len))
             append_pair(own, &own_used, p, len);
         else if (len > 0)
             append_pair(kept, &kept_used, p, len);
-        p = end != NULL ? end + 1 : p + strlen(p);
+        p = end != NULL ? end + 1 : stop;
     }
     if (own_used == 0) {
         /* a header without ours stays exactly as it came */
         APR_ARRAY_PUSH(c->kept, const char *) = value;
-        return 1;
+        return;
     }
     c->changed = 1;
     c->own = c->own != NULL ? apr_pstrcat(c->r->pool, c->own, "; ", own, NULL)
                             : own;
     if (kept_used > 0)
         APR_ARRAY_PUSH(c->kept, const char *) = kept;
-    return 1;
 }
 
 static int icsoe_strip_cookies(request_rec *r)
 {
     icsoe_srv_conf *sc = icsoe_srv(r);
     strip_ctx c;
+    const apr_array_header_t *arr;
+    const apr_table_entry_t *e;
+    int headers = 0;
 
     if (sc == NULL || sc->strip_cookies != 1 || sc->cookie_name == NULL ||
         apr_table_get(r->headers_in, "Cookie") == NULL)
@@ -119,14 +119,29 @@ static int icsoe_strip_cookies(request_rec *r)
     c.r = r;
     c.name = sc->cookie_name;
     c.name_len = strlen(sc->cookie_name);
-    c.kept = apr_array_make(r->pool, 2, sizeof(const char *));
-    apr_table_do(strip_header, &c, r->headers_in, "Cookie", NULL);
+    /* every Cookie header, in one walk over the headers */
+    arr = apr_table_elts(r->headers_in);
+    e = (const apr_table_entry_t *)arr->elts;
+    for (int i = 0; i < arr->nelts; i++) {
+        if (e[i].key == NULL || (e[i].key[0] | 0x20) != 'c' ||
+            strcasecmp(e[i].key, "Cookie") != 0)
+            continue;
+        if (c.kept == NULL)
+            c.kept = apr_array_make(r->pool, 2, sizeof(const char *));
+        strip_header(&c, e[i].val);
+        headers++;
+    }
     if (!c.changed)
         return DECLINED;
-    apr_table_unset(r->headers_in, "Cookie");
-    for (int i = 0; i < c.kept->nelts; i++)
-        apr_table_addn(r->headers_in, "Cookie",
-                       APR_ARRAY_IDX(c.kept, i, const char *));
+    if (headers == 1 && c.kept->nelts == 1) {
+        apr_table_setn(r->headers_in, "Cookie",
+                       APR_ARRAY_IDX(c.kept, 0, const char *));
+    } else {
+        apr_table_unset(r->headers_in, "Cookie");
+        for (int i = 0; i < c.kept->nelts; i++)
+            apr_table_addn(r->headers_in, "Cookie",
+                           APR_ARRAY_IDX(c.kept, i, const char *));
+    }
     icsoe_req_state(r)->own_cookies = c.own;
     ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, ICSOE_LOGNO(1060)
                   "session cookie taken out of the request headers "
