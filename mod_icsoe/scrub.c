@@ -14,19 +14,17 @@
 
 #include "mod_icsoe.h"
 
-typedef struct scrub_ctx {
-    const char *prefix;
-    apr_array_header_t *names;
-} scrub_ctx;
-
-static int collect(void *data, const char *key, const char *value)
+/* 1 when a Connection value lists a token with our prefix.  A token
+ * cannot match across a ',' (prefixes are letters, digits, '-', '_'). */
+static int lists_ours(const char *value, const char *prefix)
 {
-    scrub_ctx *c = data;
-
-    (void)value;
-    if (key && icsoe_header_has_prefix(key, c->prefix))
-        APR_ARRAY_PUSH(c->names, const char *) = key;
-    return 1;
+    for (const char *p = value; p != NULL; p = strchr(p, ',')) {
+        while (*p == ',' || *p == ' ' || *p == '\t')
+            p++;
+        if (icsoe_header_has_prefix(p, prefix))
+            return 1;
+    }
+    return 0;
 }
 
 /* Connection without the tokens that name our headers; NULL when nothing
@@ -85,25 +83,43 @@ static void scrub_connection(request_rec *r, const char *prefix)
                        APR_ARRAY_IDX(kept, i, const char *));
 }
 
+/* Runs on every request: one walk over the headers, and copies or
+ * rewrites only when a header of ours is there. */
 static int icsoe_scrub(request_rec *r)
 {
     icsoe_srv_conf *sc = icsoe_srv(r);
-    scrub_ctx c;
+    const char *prefix = sc->header_prefix ? sc->header_prefix
+                                           : ICSOE_DEFAULT_HEADER_PREFIX;
+    const apr_array_header_t *arr = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    apr_array_header_t *names = NULL;
+    int connection_lists_ours = 0;
     int i;
 
-    c.prefix = sc->header_prefix ? sc->header_prefix
-                                 : ICSOE_DEFAULT_HEADER_PREFIX;
-    c.names = apr_array_make(r->pool, 2, sizeof(const char *));
-    apr_table_do(collect, &c, r->headers_in, NULL);
-    for (i = 0; i < c.names->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(c.names, i, const char *);
+    for (i = 0; i < arr->nelts; i++) {
+        const char *key = e[i].key;
+
+        if (key == NULL)
+            continue;
+        if (icsoe_header_has_prefix(key, prefix)) {
+            if (names == NULL)
+                names = apr_array_make(r->pool, 2, sizeof(const char *));
+            APR_ARRAY_PUSH(names, const char *) = key;
+        } else if ((key[0] | 0x20) == 'c' && strcasecmp(key, "Connection") == 0 &&
+                   e[i].val != NULL && lists_ours(e[i].val, prefix)) {
+            connection_lists_ours = 1;
+        }
+    }
+    for (i = 0; names != NULL && i < names->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(names, i, const char *);
 
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, ICSOE_LOGNO(0501)
                       "removed client header %s",
                       ap_escape_logitem(r->pool, name));
         apr_table_unset(r->headers_in, name);
     }
-    scrub_connection(r, c.prefix);
+    if (connection_lists_ours)
+        scrub_connection(r, prefix);
     return DECLINED;
 }
 
