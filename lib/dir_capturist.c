@@ -21,11 +21,15 @@ char *dir_capturist_attrs[] = {
 
 /* What a password check needs (lib/dir_auth.c): the status decides between
  * the user's bind and the decoy's, and a login seals the CURP, the name and
- * the epoch into the new session.  Asking slapd for these four instead of
+ * the epoch into the new session.  Asking slapd for these three instead of
  * all of dir_capturist_attrs makes the search request and its answer
  * smaller and the entry quicker to read: most of a login's LDAP work on
- * the Apache side (issue 16).  The other fields stay empty. */
-static char *login_attrs[] = { "uid", "cn", "icsoeStatus", "icsoeEpoch", NULL };
+ * the Apache side (issue 16).  The CURP is not read from uid: the search
+ * is a base search on uid=<CURP>,ou=capturistas, and the DN it found is
+ * the identity that the bind then proves, so the session gets that CURP
+ * (a uid value that differed from its own DN could otherwise name another
+ * capturist in the session).  The other fields stay empty. */
+static char *login_attrs[] = { "cn", "icsoeStatus", "icsoeEpoch", NULL };
 
 static const char *const mail_state_names[] = { "none", "sent", "unsent", "refused" };
 static const char *const mail_kinds[] = { "activation", "reset", "password_set" };
@@ -210,13 +214,17 @@ static int first_val_buf(const dir_entry *ent, const char *attr, char *buf, size
     return 1;
 }
 
-/* What a login needs: CURP, name, status, epoch. */
-static void read_identity(const dir_entry *ent, icsoe_capturist *out, int *bad)
+/* What a login needs: CURP, name, status, epoch.  dn_curp: the CURP of
+ * the DN searched (a login, login_attrs), or NULL to read uid. */
+static void read_identity(const dir_entry *ent, const char *dn_curp,
+                          icsoe_capturist *out, int *bad)
 {
     char buf[32];
     int status;
 
-    if (first_val_buf(ent, "uid", buf, sizeof(buf)) == 1 && dir_curp_shape_ok(buf))
+    if (dn_curp != NULL)
+        memcpy(out->curp, dn_curp, ICSOE_CURP_LEN + 1);
+    else if (first_val_buf(ent, "uid", buf, sizeof(buf)) == 1 && dir_curp_shape_ok(buf))
         memcpy(out->curp, buf, ICSOE_CURP_LEN + 1);
     else
         *bad = 1;
@@ -272,9 +280,10 @@ static void read_record(const dir_entry *ent, icsoe_capturist *out, int *bad)
 }
 
 /* whole: the record (dir_capturist_attrs), else the identity only
- * (login_attrs: nothing else was asked for). */
+ * (login_attrs: nothing else was asked for; dn_curp is the CURP of the
+ * DN that a base search found). */
 static icsoe_status read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e, int whole,
-                                   icsoe_capturist *out)
+                                   const char *dn_curp, icsoe_capturist *out)
 {
     int bad = 0;
     dir_entry ent;
@@ -283,7 +292,7 @@ static icsoe_status read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e, int w
     memset(out, 0, sizeof(*out));
     if (dir_entry_open(ld, e, &ent) != 0)
         bad = 1;
-    read_identity(&ent, out, &bad);
+    read_identity(&ent, whole ? NULL : dn_curp, out, &bad);
     if (whole)
         read_record(&ent, out, &bad);
     dir_entry_close(&ent);
@@ -300,7 +309,7 @@ static icsoe_status read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e, int w
 icsoe_status dir_read_capturist(icsoe_dir *d, LDAP *ld, LDAPMessage *e,
                                 icsoe_capturist *out)
 {
-    return read_capturist(d, ld, e, 1, out);
+    return read_capturist(d, ld, e, 1, NULL, out);
 }
 
 static icsoe_status fetch_capturist(icsoe_dir *d, const char *curp, int whole,
@@ -321,7 +330,7 @@ static icsoe_status fetch_capturist(icsoe_dir *d, const char *curp, int whole,
                       whole ? dir_capturist_attrs : login_attrs,
                       "capturist search", &res, &e);
     if (st == ICSOE_OK)
-        st = read_capturist(d, d->svc, e, whole, out);
+        st = read_capturist(d, d->svc, e, whole, curp, out);
     if (st == ICSOE_OK && dn_out != NULL) {
         *dn_out = dn;
         dn = NULL;

@@ -332,11 +332,24 @@ def test_unsafe_names_from_ldap_fail_closed(conf, slapd, bad):
     assert ok(dirdrv.run(conf, "capturist-list"))["n"] == "0"
 
 
+def test_login_identity_is_the_dn_not_a_uid_value(conf, slapd):
+    """A login reads the CURP from the DN its base search found (the one
+    the bind proves), not from uid: an entry whose uid also holds another
+    capturist's CURP, listed first, still logs in as itself only."""
+    make_active(conf)
+    slapd.modify(slapd.capturist_dn(CURP),
+                 [(ldap.MOD_REPLACE, "uid", [CURP2.encode(), CURP.encode()])])
+    r = ok(dirdrv.run(conf, "verify", CURP, input=PW + "\n"))
+    assert r["curp"] == CURP, r
+    # the whole record still reads uid (and finds the first value)
+    assert ok(dirdrv.run(conf, "capturist-get", CURP))["curp"] == CURP2
+
+
 @pytest.mark.parametrize("bad", [b"disabled", b"Active", b"active\r\n", b"active\x00"])
 def test_unknown_status_from_ldap_fails_closed(conf, slapd, bad):
     """A status we do not know (slapd's caseIgnoreMatch would take
     "Active") is an unreadable account, for the whole record and for the
-    four attributes a login reads alike: never a login."""
+    three attributes a login reads alike: never a login."""
     make_active(conf)
     slapd.modify(slapd.capturist_dn(CURP), [(ldap.MOD_REPLACE, "icsoeStatus", [bad])])
     r = dirdrv.run(conf, "capturist-get", CURP)
