@@ -25,6 +25,8 @@ typedef struct icsoe_form {
     size_t n;
     char *name[ICSOE_FORM_MAX_FIELDS];
     char *value[ICSOE_FORM_MAX_FIELDS];
+    char *buf;     /* icsoe_form_parse: every name and value, one block */
+    size_t bufsz;
 } icsoe_form;
 /* Decode body (len bytes, not NUL-terminated): '&'-separated "name=value"
  * pairs, '+' is a space, %XX in either case.  -1 on malformed percent
