@@ -4,18 +4,67 @@
  * UTF-8 Ñ -> 'X') and only then looks at positions, so every later step can
  * index a fixed array.  It never reads more than ICSOE_CURP_MAX_INPUT + 1
  * bytes of the input, whatever its length. */
+#include <stdint.h>
 #include <string.h>
 #include "curp.h"
 
 /* Longer raw input (before trimming) is refused without being scanned. */
 #define ICSOE_CURP_MAX_INPUT 64
 
-/* The 32 state codes plus NE (born abroad). */
-static const char curp_states[][3] = {
-    "AS", "BC", "BS", "CC", "CL", "CM", "CS", "CH", "DF", "DG", "GT",
-    "GR", "HG", "JC", "MC", "MN", "MS", "NT", "NL", "OC", "PL", "QT",
-    "QR", "SP", "SL", "SR", "TC", "TS", "TL", "VZ", "YN", "ZS", "NE"
+/* The 32 state codes plus NE (born abroad), as a bit per second letter
+ * for each first letter (one lookup instead of a walk over 33 codes):
+ * AS BC BS CC CL CM CS CH DF DG GT GR HG JC MC MN MS NT NL OC PL QT QR SP
+ * SL SR TC TS TL VZ YN ZS NE. */
+#define L(c) (1u << ((c) - 'A'))
+static const uint32_t curp_states[26] = {
+    ['A' - 'A'] = L('S'),
+    ['B' - 'A'] = L('C') | L('S'),
+    ['C' - 'A'] = L('C') | L('L') | L('M') | L('S') | L('H'),
+    ['D' - 'A'] = L('F') | L('G'),
+    ['G' - 'A'] = L('T') | L('R'),
+    ['H' - 'A'] = L('G'),
+    ['J' - 'A'] = L('C'),
+    ['M' - 'A'] = L('C') | L('N') | L('S'),
+    ['N' - 'A'] = L('T') | L('L') | L('E'),
+    ['O' - 'A'] = L('C'),
+    ['P' - 'A'] = L('L'),
+    ['Q' - 'A'] = L('T') | L('R'),
+    ['S' - 'A'] = L('P') | L('L') | L('R'),
+    ['T' - 'A'] = L('C') | L('S') | L('L'),
+    ['V' - 'A'] = L('Z'),
+    ['Y' - 'A'] = L('N'),
+    ['Z' - 'A'] = L('S'),
 };
+#undef L
+
+/* Each byte a normalised CURP may hold, as itself, and lower-case letters
+ * as their capitals; 0 for every other byte (one lookup a character). */
+#define UP(c) [c] = (c), [(c) - 'A' + 'a'] = (c)
+#define DG(c) [c] = (c)
+static const unsigned char curp_norm[256] = {
+    UP('A'), UP('B'), UP('C'), UP('D'), UP('E'), UP('F'), UP('G'), UP('H'),
+    UP('I'), UP('J'), UP('K'), UP('L'), UP('M'), UP('N'), UP('O'), UP('P'),
+    UP('Q'), UP('R'), UP('S'), UP('T'), UP('U'), UP('V'), UP('W'), UP('X'),
+    UP('Y'), UP('Z'),
+    DG('0'), DG('1'), DG('2'), DG('3'), DG('4'), DG('5'), DG('6'), DG('7'),
+    DG('8'), DG('9'),
+};
+#undef UP
+#undef DG
+
+/* Value + 1 of each character of the check-digit alphabet
+ * "0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ"; 0 outside it (NUL included). */
+#define V(c, v) [c] = (v) + 1
+static const unsigned char curp_value[256] = {
+    V('0', 0), V('1', 1), V('2', 2), V('3', 3), V('4', 4), V('5', 5),
+    V('6', 6), V('7', 7), V('8', 8), V('9', 9),
+    V('A', 10), V('B', 11), V('C', 12), V('D', 13), V('E', 14), V('F', 15),
+    V('G', 16), V('H', 17), V('I', 18), V('J', 19), V('K', 20), V('L', 21),
+    V('M', 22), V('N', 23), V('&', 24), V('O', 25), V('P', 26), V('Q', 27),
+    V('R', 28), V('S', 29), V('T', 30), V('U', 31), V('V', 32), V('W', 33),
+    V('X', 34), V('Y', 35), V('Z', 36),
+};
+#undef V
 
 static int is_space(unsigned char c)
 {
@@ -66,17 +115,13 @@ static icsoe_curp_reason curp_normalise(const char *in, char norm[ICSOE_CURP_LEN
 
     for (size_t i = start; i < len; i++) {
         unsigned char c = s[i];
-        char out;
+        char out = (char)curp_norm[c];
 
-        if (c >= 'a' && c <= 'z') {
-            out = (char)(c - 'a' + 'A');
-        } else if (is_upper((char)c) || is_digit((char)c)) {
-            out = (char)c;
-        } else if (c == 0xC3 && i + 1 < len && (s[i + 1] == 0x91 || s[i + 1] == 0xB1)) {
+        if (out == 0) {
+            if (c != 0xC3 || i + 1 >= len || (s[i + 1] != 0x91 && s[i + 1] != 0xB1))
+                return ICSOE_CURP_BAD_CHARS;
             out = 'X'; /* RENAPO writes Ñ as X */
             i++;
-        } else {
-            return ICSOE_CURP_BAD_CHARS;
         }
         if (n < ICSOE_CURP_LEN)
             norm[n] = out;
@@ -121,26 +166,8 @@ static int curp_date_ok(const char *c)
 
 static int curp_state_ok(const char *c)
 {
-    for (size_t i = 0; i < sizeof(curp_states) / sizeof(curp_states[0]); i++)
-        if (c[0] == curp_states[i][0] && c[1] == curp_states[i][1])
-            return 1;
-    return 0;
-}
-
-/* Value of a character in the check-digit alphabet
- * "0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ", -1 if outside (computed, not
- * searched: this runs 17 times per CURP check, twice per login). */
-static int curp_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'N')
-        return 10 + (c - 'A');
-    if (c == '&')
-        return 24;
-    if (c >= 'O' && c <= 'Z')
-        return 25 + (c - 'O');
-    return -1;
+    return is_upper(c[0]) && is_upper(c[1]) &&
+           (curp_states[c[0] - 'A'] >> (c[1] - 'A') & 1u) != 0;
 }
 
 char icsoe_curp_check_digit(const char *first17)
@@ -152,10 +179,10 @@ char icsoe_curp_check_digit(const char *first17)
     /* Stops at the first byte outside the alphabet (including NUL), so a
      * short string is never read past its end. */
     for (int i = 0; i < ICSOE_CURP_LEN - 1; i++) {
-        int v = curp_value(first17[i]);
-        if (v < 0)
+        unsigned v = curp_value[(unsigned char)first17[i]];
+        if (v == 0)
             return 0;
-        sum += (unsigned)v * (unsigned)(ICSOE_CURP_LEN - i);
+        sum += (v - 1) * (unsigned)(ICSOE_CURP_LEN - i);
     }
     return (char)('0' + (10 - sum % 10) % 10);
 }

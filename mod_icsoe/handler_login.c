@@ -231,13 +231,22 @@ static void queue_lock_notice(request_rec *r, const char *curp)
                               apr_pool_cleanup_null);
 }
 
-static int login_ok(request_rec *r, const icsoe_capturist *c, const char *ret)
+/* curp: the form's CURP, which icsoe_curp_check accepted and the
+ * directory verified; the account found must be that CURP's (fail closed
+ * otherwise), so the session holds a fully checked CURP. */
+static int login_ok(request_rec *r, const icsoe_capturist *c, const char *curp,
+                    const char *ret)
 {
     icsoe_session s;
     int rv;
 
+    if (curp[0] == '\0' || strcmp(c->curp, curp) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ICSOE_LOGNO(2050)
+                      "icsoe login: the account found is not the CURP asked for");
+        return icsoe_pg_fail(r, HTTP_INTERNAL_SERVER_ERROR);
+    }
     /* A new session, never the pre-login one: no fixation. */
-    rv = icsoe_session_new(r, &s, c->curp, c->name, c->epoch);
+    rv = icsoe_session_new(r, &s, curp, c->name, c->epoch);
     if (rv == OK)
         rv = icsoe_session_save(r, &s);
     icsoe_wipe(&s, sizeof(s));
@@ -282,7 +291,7 @@ static int handle_post(request_rec *r)
 
     switch (st) {
     case ICSOE_OK:
-        rv = login_ok(r, &c, ret);
+        rv = login_ok(r, &c, curp, ret);
         break;
     case ICSOE_ERR_LOCKED:
         icsoe_audit(r, "login-locked", audit_curp(r, curp, curp_field), NULL);

@@ -135,8 +135,11 @@ void icsoe_session_clear(request_rec *r);
 /* A fresh session: new random CSRF secret, issued = last_seen = validated =
  * now, the given CURP (NULL or "" = pre-login session for the login form's
  * CSRF token), capturist name (may be NULL) and account epoch; no
- * contractor.  OK, or HTTP_INTERNAL_SERVER_ERROR (RNG failure, name that is
- * not safe text). */
+ * contractor.  The CURP must be one icsoe_curp_check accepted (the login
+ * checks the form's field before the directory is asked, and hands over
+ * that CURP only); here only its shape is checked again, 18 of [A-Z0-9].
+ * OK, or HTTP_INTERNAL_SERVER_ERROR (RNG failure, a CURP of another shape,
+ * name that is not safe text). */
 int icsoe_session_new(request_rec *r, icsoe_session *s, const char *curp,
                       const char *name, long long epoch);
 /* Store the chosen contractor (rfc, name) in *s (validated is left as is);

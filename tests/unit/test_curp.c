@@ -193,6 +193,38 @@ static void test_exact_size_buffers(void **state)
     }
 }
 
+/* Every pair of capitals as the state (positions 12-13), the check digit
+ * recomputed: exactly RENAPO's 32 states and NE are accepted, every other
+ * pair is BAD_STATE (the state table is a bit mask per first letter). */
+static void test_every_state_code(void **state)
+{
+    static const char states[] = "AS BC BS CC CL CM CS CH DF DG GT GR HG JC MC MN "
+                                 "MS NT NL OC PL QT QR SP SL SR TC TS TL VZ YN ZS NE";
+    char c[ICSOE_CURP_LEN + 1] = "GODE851231MXXRRN00";
+    int accepted = 0;
+    (void)state;
+
+    for (char a = 'A'; a <= 'Z'; a++) {
+        for (char b = 'A'; b <= 'Z'; b++) {
+            char pair[3] = { a, b, '\0' };
+            icsoe_curp_reason got;
+
+            c[11] = a;
+            c[12] = b;
+            c[17] = icsoe_curp_check_digit(c);
+            got = icsoe_curp_check(c, NULL);
+            if (strstr(states, pair) != NULL) { /* codes are space-separated */
+                if (got != ICSOE_CURP_OK)
+                    fail_msg("state %s refused: %s", pair, icsoe_curp_reason_name(got));
+                accepted++;
+            } else if (got != ICSOE_CURP_BAD_STATE) {
+                fail_msg("state %s: got %s", pair, icsoe_curp_reason_name(got));
+            }
+        }
+    }
+    assert_int_equal(accepted, 33);
+}
+
 static void test_check_digit_function(void **state)
 {
     (void)state;
@@ -277,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_unterminated_bound),
         cmocka_unit_test(test_exact_size_buffers),
         cmocka_unit_test(test_check_digit_function),
+        cmocka_unit_test(test_every_state_code),
         cmocka_unit_test(test_check_digit_alphabet),
         cmocka_unit_test(test_messages_and_names),
     };
