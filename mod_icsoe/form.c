@@ -36,22 +36,17 @@ static int is_urlencoded(const char *ct)
  * as soon as more arrive (the rest is left for Apache to discard). */
 static int read_body(request_rec *r, char *buf, size_t max, size_t *len)
 {
-    const char *clen = apr_table_get(r->headers_in, "Content-Length");
     int rc;
 
     *len = 0;
-    if (clen) {
-        char *end = NULL;
-        apr_int64_t n = apr_strtoi64(clen, &end, 10);
-
-        if (end == clen || *end != '\0' || n < 0)
-            return HTTP_BAD_REQUEST;
-        if ((apr_uint64_t)n > max)
-            return HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
+    /* Apache parses Content-Length strictly here (400 when malformed) and
+     * keeps it in r->remaining: a declared body over max is refused
+     * before a byte of it is read */
     rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK);
     if (rc != OK)
         return rc;
+    if (!r->read_chunked && r->remaining > (apr_off_t)max)
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
     if (!ap_should_client_block(r))
         return OK;
     for (;;) {

@@ -194,17 +194,29 @@ int icsoe_render_page(request_rec *r, int status, const char *template_name,
     return send_body(r, status, "text/html; charset=utf-8", body, blen);
 }
 
+#define REDIRECT_HEAD "<!DOCTYPE html>\n<html lang=\"es-MX\"><head><meta charset=\"utf-8\">" \
+    "<title>Redirigiendo</title></head><body><p><a href=\""
+#define REDIRECT_TAIL "\">Continuar</a></p></body></html>\n"
+
 int icsoe_redirect_303(request_rec *r, const char *location)
 {
-    const char *href = ap_escape_html(r->pool, location);
-    const char *body = apr_pstrcat(r->pool,
-        "<!DOCTYPE html>\n<html lang=\"es-MX\"><head><meta charset=\"utf-8\">"
-        "<title>Redirigiendo</title></head><body><p><a href=\"", href,
-        "\">Continuar</a></p></body></html>\n", NULL);
+    /* a local path or configured URL seldom has anything to escape: then
+     * no escaping copy (ap_escape_html's test is these same characters) */
+    const char *href = strpbrk(location, "<>&\"") != NULL
+                       ? ap_escape_html(r->pool, location) : location;
+    size_t hlen = strlen(href);
+    char *body = apr_palloc(r->pool, sizeof(REDIRECT_HEAD) - 1 + hlen +
+                                     sizeof(REDIRECT_TAIL));
+    size_t len = 0;
 
+    memcpy(body, REDIRECT_HEAD, sizeof(REDIRECT_HEAD) - 1);
+    len += sizeof(REDIRECT_HEAD) - 1;
+    memcpy(body + len, href, hlen);
+    len += hlen;
+    memcpy(body + len, REDIRECT_TAIL, sizeof(REDIRECT_TAIL));
+    len += sizeof(REDIRECT_TAIL) - 1;
     apr_table_setn(r->headers_out, "Location", location);
-    return send_body(r, HTTP_SEE_OTHER, "text/html; charset=utf-8", body,
-                     strlen(body));
+    return send_body(r, HTTP_SEE_OTHER, "text/html; charset=utf-8", body, len);
 }
 
 /* Words for the fallback page when no template exists for a status. */

@@ -172,9 +172,15 @@ static void put_set_cookie(request_rec *r, const char *cookie)
     size_t nlen = strlen(name);
     const apr_array_header_t *arr = apr_table_elts(r->err_headers_out);
     const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    apr_array_header_t *keep = apr_array_make(r->pool, 2, sizeof(const char *));
+    apr_array_header_t *keep;
     int i;
 
+    /* the common case (a login, a refresh): no Set-Cookie of any kind yet */
+    if (apr_table_get(r->err_headers_out, "Set-Cookie") == NULL) {
+        apr_table_addn(r->err_headers_out, "Set-Cookie", cookie);
+        return;
+    }
+    keep = apr_array_make(r->pool, 2, sizeof(const char *));
     for (i = 0; i < arr->nelts; i++) {
         if (!e[i].key || strcasecmp(e[i].key, "Set-Cookie") != 0)
             continue;
@@ -195,6 +201,23 @@ static const char *cookie_attributes(const icsoe_srv_conf *sc)
                              : "; Path=/; HttpOnly; SameSite=Lax";
 }
 
+/* "NAME=VALUE; attributes", joined with the lengths already known (what
+ * apr_pstrcat would measure again). */
+static const char *cookie_header(request_rec *r, const icsoe_srv_conf *sc,
+                                 const char *val, size_t vlen)
+{
+    const char *attrs = cookie_attributes(sc);
+    size_t nlen = strlen(sc->cookie_full_name);
+    size_t alen = strlen(attrs);
+    char *h = apr_palloc(r->pool, nlen + 1 + vlen + alen + 1);
+
+    memcpy(h, sc->cookie_full_name, nlen);
+    h[nlen] = '=';
+    memcpy(h + nlen + 1, val, vlen);
+    memcpy(h + nlen + 1 + vlen, attrs, alen + 1);
+    return h;
+}
+
 int icsoe_session_save(request_rec *r, const icsoe_session *s)
 {
     icsoe_srv_conf *sc = icsoe_srv(r);
@@ -212,8 +235,7 @@ int icsoe_session_save(request_rec *r, const icsoe_session *s)
                       copy.curp[0] ? copy.curp : "(pre-login)");
         goto out;
     }
-    put_set_cookie(r, apr_pstrcat(r->pool, sc->cookie_full_name, "=", sealed,
-                                  cookie_attributes(sc), NULL));
+    put_set_cookie(r, cookie_header(r, sc, sealed, n));
     /* the browser's next request (the login POST after the form, the
      * selection page after the login, ...) then needs no decryption when it
      * comes back to this process, as it usually does on a kept-alive

@@ -539,6 +539,9 @@ def test_return_path_same_site(env):
     assert 'name="r" value="/informativa/alta?x=1&amp;y=2"' in r.text
     r = site.login(CURP_A, GOOD_PW, ret="/informativa/alta?x=1&y=2")
     assert r.status_code == 303 and r.headers["Location"] == "/informativa/alta?x=1&y=2"
+    # the 303's note links the same place, escaped for HTML
+    assert '<a href="/informativa/alta?x=1&amp;y=2">Continuar</a>' in r.text
+    assert r.headers["Content-Length"] == str(len(r.content))
     # a protected page without a session sends the browser to the login
     # page with the way back
     r = Site(env.apache).get(HOME + "?a=1")
