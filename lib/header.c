@@ -163,13 +163,30 @@ int icsoe_utf8_valid(const char *s, size_t len)
     return 1;
 }
 
+/* One pass instead of two (a login checks the capturist's name three
+ * times): ASCII bytes are tested for CR, LF and NUL here, other bytes must
+ * start a well-formed UTF-8 sequence, whose continuation bytes (0x80-0xBF)
+ * can never be CR, LF or NUL. */
 int icsoe_text_is_safe(const char *s, size_t len)
 {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
     if (s == NULL)
         return len == 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+    while (i < len) {
+        size_t step;
+
+        if (p[i] < 0x80) {
+            if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
+                return 0;
+            i++;
+            continue;
+        }
+        step = utf8_sequence_len(p + i, len - i);
+        if (step == 0)
             return 0;
+        i += step;
     }
-    return icsoe_utf8_valid(s, len);
+    return 1;
 }

@@ -308,12 +308,23 @@ void icsoe_audit_init(apr_pool_t *p)
         memcpy(audit_node, safe, strlen(safe) + 1);
 }
 
+/* s as ap_escape_logitem would give it: itself when it is only letters
+ * and digits (a normalised CURP: no escaping copy), else the copy. */
+static const char *audit_item(request_rec *r, const char *s)
+{
+    for (const char *p = s; *p != '\0'; p++) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+            return ap_escape_logitem(r->pool, s);
+    }
+    return s;
+}
+
 void icsoe_audit(request_rec *r, const char *event, const char *curp,
                  const char *detail)
 {
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
                   "icsoe audit: node=%s event=%s curp=%s client=%s%s%s", audit_node, event,
-                  curp && curp[0] ? ap_escape_logitem(r->pool, curp) : "-",
+                  curp && curp[0] ? audit_item(r, curp) : "-",
                   r->useragent_ip ? r->useragent_ip : "-",
                   detail ? " detail=" : "",
                   detail ? ap_escape_logitem(r->pool, detail) : "");

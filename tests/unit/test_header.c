@@ -119,6 +119,39 @@ static void test_value_encoded_len_every_byte(void **state)
     }
 }
 
+/* The one-pass check answers as its definition does (no CR, LF or NUL
+ * anywhere, and icsoe_utf8_valid): every string of up to four bytes drawn
+ * from the bytes where UTF-8's rules change, and CR/LF/NUL among them. */
+static void test_text_is_safe_matches_its_definition(void **state)
+{
+    static const unsigned char b[] = {
+        0x00, 0x0a, 0x0d, 0x20, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0,
+        0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff
+    };
+    const size_t nb = sizeof(b);
+    unsigned char s[4];
+    (void)state;
+
+    for (size_t len = 1; len <= 4; len++) {
+        size_t total = 1;
+
+        for (size_t k = 0; k < len; k++)
+            total *= nb;
+        for (size_t n = 0; n < total; n++) {
+            size_t m = n;
+            int want;
+
+            for (size_t k = 0; k < len; k++, m /= nb)
+                s[k] = b[m % nb];
+            want = memchr(s, '\r', len) == NULL && memchr(s, '\n', len) == NULL &&
+                   memchr(s, '\0', len) == NULL && icsoe_utf8_valid((const char *)s, len);
+            if (icsoe_text_is_safe((const char *)s, len) != want)
+                fail_msg("%zu bytes %02x %02x %02x %02x: want %d", len, s[0],
+                         len > 1 ? s[1] : 0, len > 2 ? s[2] : 0, len > 3 ? s[3] : 0, want);
+        }
+    }
+}
+
 static void test_text_is_safe(void **state)
 {
     (void)state;
@@ -162,6 +195,7 @@ int main(void)
         cmocka_unit_test(test_value_encode_to),
         cmocka_unit_test(test_value_encoded_len_every_byte),
         cmocka_unit_test(test_text_is_safe),
+        cmocka_unit_test(test_text_is_safe_matches_its_definition),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
