@@ -807,15 +807,17 @@ void icsoe_session_csrf_token(const icsoe_session *s, char out[32])
 int icsoe_session_csrf_ok(const icsoe_session *s, const char *token)
 {
     char want[32];
+    unsigned char any = 0;
     int ok;
-
-    static const unsigned char unset[ICSOE_SESSION_CSRF_BYTES];
 
     if (s == NULL || token == NULL || strnlen(token, CSRF_TOKEN_LEN + 1) != CSRF_TOKEN_LEN)
         return 0;
     /* A session nobody gave a secret (icsoe_session_start not called)
-     * would accept a guessable token: fail closed. */
-    if (icsoe_memeq_ct(s->csrf, unset, sizeof(unset)))
+     * would accept a guessable token: fail closed.  Whether the secret is
+     * all zero is no secret; the loop reads every byte all the same. */
+    for (size_t i = 0; i < sizeof(s->csrf); i++)
+        any |= s->csrf[i];
+    if (any == 0)
         return 0;
     icsoe_b64url_encode(s->csrf, ICSOE_SESSION_CSRF_BYTES, want);
     ok = icsoe_memeq_ct(want, token, CSRF_TOKEN_LEN);

@@ -126,11 +126,15 @@ static void icsoe_pre_read_request(request_rec *r, conn_rec *c)
 static int icsoe_redact_post_read(request_rec *r)
 {
     icsoe_req *st = icsoe_req_state(r);
-    const char *path = activation_path(r);
 
-    if (path != NULL && r->args != NULL && r->parsed_uri.path != NULL &&
-        strcmp(r->parsed_uri.path, path) == 0)
-        icsoe_redact_query(r);
+    /* only a request with a query has anything to redact: the others (a
+     * login POST, a static file) skip working out activation_url's path */
+    if (r->args != NULL && r->parsed_uri.path != NULL) {
+        const char *path = activation_path(r);
+
+        if (path != NULL && strcmp(r->parsed_uri.path, path) == 0)
+            icsoe_redact_query(r);
+    }
     if (st->log_capped != NULL) {
         if (r->log == st->log_capped)
             r->log = st->log_before_read;
