@@ -75,7 +75,7 @@ int icsoe_read_form(request_rec *r, icsoe_form *out)
     /* the parsed form lives in the pool, where its cleanup can reach it
      * after the caller's (usually stack) struct is gone; the caller gets a
      * shallow copy whose strings stay valid until the request ends */
-    icsoe_form *f = apr_pcalloc(r->pool, sizeof(*f));
+    icsoe_form *f = apr_palloc(r->pool, sizeof(*f)); /* parse sets it all */
     size_t len = 0, wipe;
     int rc;
 

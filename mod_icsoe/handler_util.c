@@ -124,7 +124,8 @@ int icsoe_pg_read_post(request_rec *r, icsoe_form **f, icsoe_session *s)
 {
     int rv;
 
-    *f = icsoe_pg_new_form(r);
+    /* icsoe_read_form fills all of it, empty on failure: no zeroing here */
+    *f = apr_palloc(r->pool, sizeof(**f));
     memset(s, 0, sizeof(*s));
     rv = icsoe_read_form(r, *f);
 
