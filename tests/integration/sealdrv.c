@@ -174,6 +174,7 @@ static int do_open(const args *a, const icsoe_keyring *kr)
 {
     icsoe_session s;
     icsoe_status st;
+    char token[32];
 
     if (!a->cookie)
         return 2;
@@ -182,10 +183,13 @@ static int do_open(const args *a, const icsoe_keyring *kr)
         fprintf(stderr, "sealdrv: %s\n", icsoe_status_name(st));
         return 1;
     }
+    /* the form token of the session (what its login page would carry):
+     * lets a benchmark POST with a pre-login cookie no Apache has seen */
+    icsoe_session_csrf_token(&s, token);
     printf("curp=%s\nname=%s\nrfc=%s\ncontractor_name=%s\nepoch=%" PRId64
            "\nissued=%" PRId64 "\nlast_seen=%" PRId64 "\nvalidated=%" PRId64
-           "\n", s.curp, s.name, s.rfc, s.contractor_name, s.epoch, s.issued,
-           s.last_seen, s.validated);
+           "\ncsrf_token=%s\n", s.curp, s.name, s.rfc, s.contractor_name, s.epoch,
+           s.issued, s.last_seen, s.validated, token);
     icsoe_wipe(&s, sizeof(s));
     return 0;
 }
