@@ -50,7 +50,9 @@ int icsoe_random(void *buf, size_t n)
 #define B64S(v) ((v) < 26 ? 'A' + (v) : (v) < 52 ? 'a' + (v) - 26 : \
                  (v) < 62 ? '0' + (v) - 52 : (v) == 62 ? '-' : '_')
 /* The two symbols of each 12-bit value: a group of 3 bytes is 2 lookups
- * instead of 4 (a login seals a ~120-byte cookie; 8 KiB of table). */
+ * instead of 4 (a login seals a ~120-byte cookie; 8 KiB of table).  Only
+ * for bytes that are no secret (icsoe_b64url_encode_public): which of its
+ * 128 cache lines are touched depends on the data. */
 #define B64P(i) { (char)B64S((i) >> 6), (char)B64S((i) & 63) }
 #define B64P4(i) B64P(i), B64P((i) + 1), B64P((i) + 2), B64P((i) + 3)
 #define B64P16(i) B64P4(i), B64P4((i) + 4), B64P4((i) + 8), B64P4((i) + 12)
@@ -72,7 +74,54 @@ size_t icsoe_b64url_len(size_t n)
     return (n / 3) * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
 }
 
+/* All ones when a < b, else 0 (a, b < 2^31), without a branch. */
+static unsigned lt_mask(unsigned a, unsigned b)
+{
+    return 0u - ((a - b) >> 31);
+}
+
+/* The symbol of a 6-bit value computed, not looked up: no memory access
+ * depends on v.  'A' + v, moved on by the distance to the next range for
+ * each range boundary v has passed ('a' at 26, '0' at 52, '-', '_'). */
+static char b64url_symbol(unsigned v)
+{
+    unsigned c = 'A' + v;
+
+    c += ~lt_mask(v, 26) & (unsigned)('a' - 26 - 'A');
+    c += ~lt_mask(v, 52) & (unsigned)(('0' - 52) - ('a' - 26));
+    c += ~lt_mask(v, 62) & (unsigned)('-' - ('0' + 10));
+    c += ~lt_mask(v, 63) & (unsigned)('_' - ('-' + 1));
+    return (char)c;
+}
+
+/* Tokens and CSRF values are secrets: their encoding indexes no table, so
+ * the cache lines touched say nothing about them (the pair table below
+ * spans 128 lines, which would). */
 void icsoe_b64url_encode(const unsigned char *in, size_t n, char *out)
+{
+    size_t i = 0;
+    char *o = out;
+
+    for (; i + 3 <= n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+
+        *o++ = b64url_symbol(v >> 18);
+        *o++ = b64url_symbol((v >> 12) & 63);
+        *o++ = b64url_symbol((v >> 6) & 63);
+        *o++ = b64url_symbol(v & 63);
+    }
+    if (n - i >= 1) {
+        unsigned v = (unsigned)in[i] << 16 | (n - i == 2 ? (unsigned)in[i + 1] << 8 : 0u);
+
+        *o++ = b64url_symbol(v >> 18);
+        *o++ = b64url_symbol((v >> 12) & 63);
+        if (n - i == 2)
+            *o++ = b64url_symbol((v >> 6) & 63);
+    }
+    *o = '\0';
+}
+
+void icsoe_b64url_encode_public(const unsigned char *in, size_t n, char *out)
 {
     size_t i = 0;
     char *o = out;

@@ -18,7 +18,11 @@ int icsoe_random(void *buf, size_t n);
 
 /* base64url without padding.  out must hold icsoe_b64url_len(n)+1 bytes. */
 size_t icsoe_b64url_len(size_t n);
+/* For secrets (tokens, CSRF values): no table indexed by the data. */
 void icsoe_b64url_encode(const unsigned char *in, size_t n, char *out);
+/* The same output, faster, with a table indexed by the data: only for
+ * bytes anyone may see (a sealed cookie: header, ciphertext, tag). */
+void icsoe_b64url_encode_public(const unsigned char *in, size_t n, char *out);
 /* Strict decode (no padding, no whitespace). Returns decoded length or -1
  * if the input is malformed or would exceed outmax. */
 long icsoe_b64url_decode(const char *in, size_t inlen, unsigned char *out,

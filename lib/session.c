@@ -706,7 +706,7 @@ size_t icsoe_session_seal(const icsoe_keyring *kr, const icsoe_session *s,
     if (!seal_with(k, sealed + 1 + KEY_ID_BYTES, site, pt, n,
                    sealed + HEADER_BYTES, sealed + HEADER_BYTES + n))
         goto out;
-    icsoe_b64url_encode(sealed, total, out);
+    icsoe_b64url_encode_public(sealed, total, out);
     enclen = icsoe_b64url_len(total);
 
 out:
@@ -806,7 +806,7 @@ void icsoe_session_csrf_token(const icsoe_session *s, char out[32])
 
 int icsoe_session_csrf_ok(const icsoe_session *s, const char *token)
 {
-    char want[32];
+    unsigned char got[ICSOE_SESSION_CSRF_BYTES + 2];
     unsigned char any = 0;
     int ok;
 
@@ -819,8 +819,14 @@ int icsoe_session_csrf_ok(const icsoe_session *s, const char *token)
         any |= s->csrf[i];
     if (any == 0)
         return 0;
-    icsoe_b64url_encode(s->csrf, ICSOE_SESSION_CSRF_BYTES, want);
-    ok = icsoe_memeq_ct(want, token, CSRF_TOKEN_LEN);
-    icsoe_wipe(want, sizeof(want));
+    /* The client's token is decoded (its table lookups can only tell what
+     * the client sent) and compared with the secret in constant time; the
+     * decoder takes the canonical encoding only, so one string per secret
+     * passes, as when the secret was encoded and the strings compared. */
+    if (icsoe_b64url_decode(token, CSRF_TOKEN_LEN, got, sizeof(got)) !=
+        ICSOE_SESSION_CSRF_BYTES)
+        return 0;
+    ok = icsoe_memeq_ct(got, s->csrf, ICSOE_SESSION_CSRF_BYTES);
+    icsoe_wipe(got, sizeof(got));
     return ok;
 }

@@ -617,6 +617,23 @@ static void test_csrf(void **state)
     assert_false(icsoe_session_csrf_ok(&f->s, bad));
     assert_false(icsoe_session_csrf_ok(&f->s, ""));
     assert_false(icsoe_session_csrf_ok(&f->s, NULL));
+    /* the same 16 bytes written another way (the last symbol's 4 unused
+     * bits set) or with a symbol outside base64url are refused too */
+    {
+        static const char abc[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        size_t v = (size_t)(strchr(abc, tok[21]) - abc);
+
+        memcpy(bad, tok, 23);
+        bad[21] = abc[v | 1];
+        assert_false(icsoe_session_csrf_ok(&f->s, bad));
+        memcpy(bad, tok, 23);
+        bad[0] = '+';
+        assert_false(icsoe_session_csrf_ok(&f->s, bad));
+        memcpy(bad, tok, 23);
+        bad[0] = bad[0] == 'A' ? 'B' : 'A';
+        assert_false(icsoe_session_csrf_ok(&f->s, bad));
+    }
 
     /* another session's token is refused */
     assert_int_equal(icsoe_session_start(&other, 1), 0);
