@@ -74,10 +74,10 @@ size_t icsoe_b64url_len(size_t n)
     return (n / 3) * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
 }
 
-/* All ones when a < b, else 0 (a, b < 2^31), without a branch. */
-static unsigned lt_mask(unsigned a, unsigned b)
+/* All ones when v > bound, else 0 (v, bound < 2^31), without a branch. */
+static unsigned above(unsigned v, unsigned bound)
 {
-    return 0u - ((a - b) >> 31);
+    return 0u - ((bound - v) >> 31);
 }
 
 /* The symbol of a 6-bit value computed, not looked up: no memory access
@@ -87,10 +87,10 @@ static char b64url_symbol(unsigned v)
 {
     unsigned c = 'A' + v;
 
-    c += ~lt_mask(v, 26) & (unsigned)('a' - 26 - 'A');
-    c += ~lt_mask(v, 52) & (unsigned)(('0' - 52) - ('a' - 26));
-    c += ~lt_mask(v, 62) & (unsigned)('-' - ('0' + 10));
-    c += ~lt_mask(v, 63) & (unsigned)('_' - ('-' + 1));
+    c += above(v, 25) & (unsigned)('a' - 26 - 'A');
+    c += above(v, 51) & (unsigned)(('0' - 52) - ('a' - 26));
+    c += above(v, 61) & (unsigned)('-' - ('0' + 10));
+    c += above(v, 62) & (unsigned)('_' - ('-' + 1));
     return (char)c;
 }
 
