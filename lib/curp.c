@@ -285,3 +285,14 @@ const char *icsoe_curp_reason_name(icsoe_curp_reason r)
     }
     return "unknown";
 }
+
+int icsoe_curp_shape_ok(const char *s)
+{
+    if (s == NULL)
+        return 0;
+    for (int i = 0; i < ICSOE_CURP_LEN; i++) {
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+            return 0;
+    }
+    return s[ICSOE_CURP_LEN] == '\0';
+}

@@ -36,6 +36,11 @@ const char *icsoe_curp_reason_message(icsoe_curp_reason r);
 /* Short English token for logs and --json ("bad-check-digit"). */
 const char *icsoe_curp_reason_name(icsoe_curp_reason r);
 
+/* 1 when s is a normalised CURP's shape: exactly 18 of [A-Z0-9] (no
+ * date, state or check-digit test: for values that came from a full
+ * icsoe_curp_check or from the directory).  s may be NULL. */
+int icsoe_curp_shape_ok(const char *s);
+
 /* The check digit (as '0'..'9') for the first 17 characters of a normalised
  * CURP, or 0 when a character is outside the alphabet. */
 char icsoe_curp_check_digit(const char *first17);

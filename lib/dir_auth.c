@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "curp.h"
 #include "dir_internal.h"
 #include "secure.h"
 
@@ -192,7 +193,7 @@ static icsoe_status check_password(icsoe_dir *d, const char *curp, const char *p
 
     memset(c, 0, sizeof(*c));
     *dn = NULL;
-    if (dir_curp_shape_ok(curp)) {
+    if (icsoe_curp_shape_ok(curp)) {
         st = dir_fetch_capturist_login(d, curp, c, dn);
         if (st != ICSOE_OK && st != ICSOE_ERR_NOT_FOUND)
             return st;
@@ -201,7 +202,7 @@ static icsoe_status check_password(icsoe_dir *d, const char *curp, const char *p
         (c->status != ICSOE_CAPTURIST_ACTIVE && c->status != ICSOE_CAPTURIST_LOCKED)) {
         st = decoy_bind(d, password);
         icsoe_log(d->lg, ICSOE_LOG_NOTICE, "icsoe_dir: login refused for %s: %s",
-                  dir_curp_shape_ok(curp) ? curp : "(malformed CURP)",
+                  icsoe_curp_shape_ok(curp) ? curp : "(malformed CURP)",
                   st == ICSOE_ERR_INVALID_CREDENTIALS ? "unknown or pending account"
                                                       : icsoe_dir_reason(d));
         return st;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "curp.h"
 #include "dir_internal.h"
 #include "input.h"
 
@@ -224,7 +225,7 @@ static void read_identity(const dir_entry *ent, const char *dn_curp,
 
     if (dn_curp != NULL)
         memcpy(out->curp, dn_curp, ICSOE_CURP_LEN + 1);
-    else if (first_val_buf(ent, "uid", buf, sizeof(buf)) == 1 && dir_curp_shape_ok(buf))
+    else if (first_val_buf(ent, "uid", buf, sizeof(buf)) == 1 && icsoe_curp_shape_ok(buf))
         memcpy(out->curp, buf, ICSOE_CURP_LEN + 1);
     else
         *bad = 1;
@@ -321,7 +322,7 @@ static icsoe_status fetch_capturist(icsoe_dir *d, const char *curp, int whole,
 
     if (dn_out != NULL)
         *dn_out = NULL;
-    if (!dir_curp_shape_ok(curp))
+    if (!icsoe_curp_shape_ok(curp))
         return ICSOE_ERR_INVALID_INPUT;
     dn = dir_capturist_dn(d, curp);
     if (dn == NULL)
@@ -482,7 +483,7 @@ icsoe_status icsoe_dir_capturist_add(icsoe_dir *d, const icsoe_capturist *c)
     dir_call call;
     icsoe_status st;
 
-    if (c == NULL || !dir_curp_shape_ok(c->curp) || !name_ok(c->name) ||
+    if (c == NULL || !icsoe_curp_shape_ok(c->curp) || !name_ok(c->name) ||
         (c->email != NULL && !icsoe_email_valid(c->email)) ||
         (c->ncontractors > 0 && c->contractors == NULL) ||
         !contractors_ok(c->contractors, c->ncontractors))
@@ -526,7 +527,7 @@ icsoe_status icsoe_dir_capturist_grant(icsoe_dir *d, const char *curp, const cha
     icsoe_status st;
     int rc;
 
-    if (!dir_curp_shape_ok(curp) || !dir_rfc_shape_ok(rfc))
+    if (!icsoe_curp_shape_ok(curp) || !dir_rfc_shape_ok(rfc))
         return ICSOE_ERR_INVALID_INPUT;
     dir_call_begin(d, &call);
     st = contractors_exist(d, one, 1);
@@ -547,7 +548,7 @@ icsoe_status icsoe_dir_capturist_revoke(icsoe_dir *d, const char *curp, const ch
     icsoe_status st;
     int rc;
 
-    if (!dir_curp_shape_ok(curp) || !dir_rfc_shape_ok(rfc))
+    if (!icsoe_curp_shape_ok(curp) || !dir_rfc_shape_ok(rfc))
         return ICSOE_ERR_INVALID_INPUT;
     dir_call_begin(d, &call);
     st = capturist_modify(d, curp, mods, 0, &rc);
@@ -570,7 +571,7 @@ icsoe_status icsoe_dir_capturist_lock(icsoe_dir *d, const char *curp)
     icsoe_status st;
     int rc;
 
-    if (!dir_curp_shape_ok(curp))
+    if (!icsoe_curp_shape_ok(curp))
         return ICSOE_ERR_INVALID_INPUT;
     dir_call_begin(d, &call);
     st = capturist_modify(d, curp, mods, 0, &rc);
@@ -617,7 +618,7 @@ icsoe_status icsoe_dir_capturist_unlock(icsoe_dir *d, const char *curp)
     char *dn = NULL;
     int rc, pw = 0;
 
-    if (!dir_curp_shape_ok(curp))
+    if (!icsoe_curp_shape_ok(curp))
         return ICSOE_ERR_INVALID_INPUT;
     dir_call_begin(d, &call);
     dn = dir_capturist_dn(d, curp);
@@ -643,7 +644,7 @@ icsoe_status icsoe_dir_capturist_remove(icsoe_dir *d, const char *curp)
     char *dn;
     int rc;
 
-    if (!dir_curp_shape_ok(curp))
+    if (!icsoe_curp_shape_ok(curp))
         return ICSOE_ERR_INVALID_INPUT;
     dn = dir_capturist_dn(d, curp);
     if (dn == NULL)
@@ -667,7 +668,7 @@ icsoe_status icsoe_dir_capturist_bump_epoch(icsoe_dir *d, const char *curp)
     icsoe_status st;
     int rc;
 
-    if (!dir_curp_shape_ok(curp))
+    if (!icsoe_curp_shape_ok(curp))
         return ICSOE_ERR_INVALID_INPUT;
     dir_call_begin(d, &call);
     st = capturist_modify(d, curp, mods, 0, &rc);
@@ -694,7 +695,7 @@ icsoe_status icsoe_dir_capturist_claim_recover(icsoe_dir *d, const char *curp,
     memset(&c, 0, sizeof(c));
     if (previous != NULL)
         *previous = 0;
-    if (!dir_curp_shape_ok(curp) || min_interval < 0)
+    if (!icsoe_curp_shape_ok(curp) || min_interval < 0)
         return ICSOE_ERR_INVALID_INPUT;
     dir_call_begin(d, &call);
     st = dir_fetch_capturist(d, curp, &c, NULL);
@@ -746,7 +747,7 @@ icsoe_status icsoe_dir_capturist_unclaim_recover(icsoe_dir *d, const char *curp,
     icsoe_status st;
     int rc;
 
-    if (!dir_curp_shape_ok(curp) || claimed == 0)
+    if (!icsoe_curp_shape_ok(curp) || claimed == 0)
         return ICSOE_ERR_INVALID_INPUT;
     dir_format_gentime(claimed, claimedv);
     if (previous != 0)
@@ -797,7 +798,7 @@ icsoe_status icsoe_dir_capturist_record_mail(icsoe_dir *d, const char *curp,
 
     for (size_t i = 0; kind != NULL && i < sizeof(mail_kinds) / sizeof(mail_kinds[0]); i++)
         known |= strcmp(kind, mail_kinds[i]) == 0;
-    if (!dir_curp_shape_ok(curp) || (unsigned)state > ICSOE_MAIL_STATE_REFUSED ||
+    if (!icsoe_curp_shape_ok(curp) || (unsigned)state > ICSOE_MAIL_STATE_REFUSED ||
         (state != ICSOE_MAIL_STATE_NONE && !known))
         return ICSOE_ERR_INVALID_INPUT;
     if (state == ICSOE_MAIL_STATE_NONE) {
@@ -833,7 +834,7 @@ icsoe_status icsoe_dir_capturist_set_email(icsoe_dir *d, const char *curp,
     icsoe_status st;
     int rc;
 
-    if (!dir_curp_shape_ok(curp) || email == NULL || !icsoe_email_valid(email))
+    if (!icsoe_curp_shape_ok(curp) || email == NULL || !icsoe_email_valid(email))
         return ICSOE_ERR_INVALID_INPUT;
     dir_call_begin(d, &call);
     st = capturist_modify(d, curp, mods, 0, &rc);

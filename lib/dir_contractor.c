@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "curp.h"
 #include "dir_internal.h"
 #include "input.h"
 
@@ -361,7 +362,7 @@ static icsoe_status assigned_capturists(icsoe_dir *d, const char *rfc, char ***c
     for (e = ldap_first_entry(d->svc, s.res); e != NULL; e = ldap_next_entry(d->svc, e)) {
         char *uid = dir_get_str(d->svc, e, "uid", &bad);
 
-        if (uid != NULL && dir_curp_shape_ok(uid))
+        if (uid != NULL && icsoe_curp_shape_ok(uid))
             (*curps)[count++] = uid;
         else
             free(uid);

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "curp.h"
 #include "dir_internal.h"
 #include "input.h"
 
@@ -257,7 +258,7 @@ char *dir_capturist_dn(const icsoe_dir *d, const char *curp)
 {
     /* 18 of [A-Z0-9] (every CURP that reaches the directory) have nothing
      * to escape: skip the escaping copy, once per login */
-    if (dir_curp_shape_ok(curp))
+    if (icsoe_curp_shape_ok(curp))
         return join_dn("uid", curp, d->capturists_dn);
     return rdn_dn("uid", curp, d->capturists_dn);
 }
@@ -265,21 +266,6 @@ char *dir_capturist_dn(const icsoe_dir *d, const char *curp)
 char *dir_contractor_dn(const icsoe_dir *d, const char *rfc)
 {
     return rdn_dn("icsoeRFC", rfc, d->contractors_dn);
-}
-
-int dir_curp_shape_ok(const char *curp)
-{
-    size_t i;
-
-    if (curp == NULL)
-        return 0;
-    for (i = 0; i < ICSOE_CURP_LEN; i++) {
-        char ch = curp[i];
-
-        if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')))
-            return 0;
-    }
-    return curp[ICSOE_CURP_LEN] == '\0';
 }
 
 int dir_rfc_shape_ok(const char *rfc)

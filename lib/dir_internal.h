@@ -202,8 +202,8 @@ char *dir_contractor_dn(const icsoe_dir *d, const char *rfc);
 
 /* Shape checks done before any value reaches the directory (the full
  * validation with check digits is icsoe_curp_check / icsoe_rfc_check in the
- * callers): 18 [A-Z0-9]; 12 or 13 of [A-Z0-9&] or UTF-8 Ñ. */
-int dir_curp_shape_ok(const char *curp);
+ * callers): a CURP's is icsoe_curp_shape_ok (curp.h); an RFC's, 12 or 13
+ * of [A-Z0-9&] or UTF-8 Ñ. */
 int dir_rfc_shape_ok(const char *rfc);
 
 /* Reads a capturist entry into out (which is cleared first). */

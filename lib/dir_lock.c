@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "curp.h"
 #include "dir_internal.h"
 
 /* GeneralizedTime as slapd writes it ("20261125143005Z", perhaps with
@@ -88,7 +89,7 @@ icsoe_status icsoe_dir_capturist_claim_lock_notice(icsoe_dir *d, const char *cur
     icsoe_status st;
     char *dn;
 
-    if (!dir_curp_shape_ok(curp))
+    if (!icsoe_curp_shape_ok(curp))
         return ICSOE_ERR_INVALID_INPUT;
     dn = dir_capturist_dn(d, curp);
     if (dn == NULL)

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "curp.h"
 #include "dir_internal.h"
 
 #define POOL_CN "icsoe-idpool"
@@ -506,7 +507,7 @@ icsoe_status icsoe_dir_posix_enable(icsoe_dir *d, const char *curp, long *uid, l
 
     memset(&ps, 0, sizeof(ps));
     *uid = *gid = -1;
-    if (!dir_curp_shape_ok(curp))
+    if (!icsoe_curp_shape_ok(curp))
         return ICSOE_ERR_INVALID_INPUT;
     st = posix_enabled_conf(d);
     if (st != ICSOE_OK)
@@ -560,7 +561,7 @@ icsoe_status icsoe_dir_posix_disable(icsoe_dir *d, const char *curp)
     int rc;
 
     memset(&ps, 0, sizeof(ps));
-    if (!dir_curp_shape_ok(curp))
+    if (!icsoe_curp_shape_ok(curp))
         return ICSOE_ERR_INVALID_INPUT;
     dir_call_begin(d, &call);
     dn = dir_capturist_dn(d, curp);
@@ -695,7 +696,7 @@ icsoe_status icsoe_dir_posix_sync(icsoe_dir *d, const char *curp)
     dir_call call;
     icsoe_status st;
 
-    if (!dir_curp_shape_ok(curp))
+    if (!icsoe_curp_shape_ok(curp))
         return ICSOE_ERR_INVALID_INPUT;
     dir_call_begin(d, &call);
     st = posix_sync(d, curp);
@@ -730,7 +731,7 @@ static icsoe_status posix_members(icsoe_dir *d, const char *rfc, char ***out)
          e != NULL && n < count; e = ldap_next_entry(d->svc, e)) {
         char *uid = dir_get_str(d->svc, e, "uid", &bad);
 
-        if (uid != NULL && dir_curp_shape_ok(uid) && strlen(uid) == ICSOE_CURP_LEN)
+        if (uid != NULL && icsoe_curp_shape_ok(uid) && strlen(uid) == ICSOE_CURP_LEN)
             (*out)[n++] = uid;
         else
             free(uid);
@@ -830,7 +831,7 @@ icsoe_status icsoe_dir_posix_groups_of(icsoe_dir *d, const char *curp,
 
     *names = NULL;
     *n = 0;
-    if (!dir_curp_shape_ok(curp))
+    if (!icsoe_curp_shape_ok(curp))
         return ICSOE_ERR_INVALID_INPUT;
     dir_call_begin(d, &call);
     base = groups_dn(d);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "curp.h"
 #include "dir_internal.h"
 
 typedef struct pw_policy {
@@ -133,7 +134,7 @@ static icsoe_status password_state(icsoe_dir *d, const char *curp,
     int bad = 0, reset;
     icsoe_status st;
 
-    if (!dir_curp_shape_ok(curp))
+    if (!icsoe_curp_shape_ok(curp))
         return ICSOE_ERR_INVALID_INPUT;
     dn = dir_capturist_dn(d, curp);
     if (dn == NULL)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "curp.h"
 #include "dir_internal.h"
 #include "secure.h"
 
@@ -47,7 +48,7 @@ icsoe_status icsoe_dir_token_store(icsoe_dir *d, const char *curp,
     icsoe_status st;
     int rc;
 
-    if (!dir_curp_shape_ok(curp) || !hash_hex_ok(hash_hex) || pv[0] == NULL || expiry <= 0)
+    if (!icsoe_curp_shape_ok(curp) || !hash_hex_ok(hash_hex) || pv[0] == NULL || expiry <= 0)
         return ICSOE_ERR_INVALID_INPUT;
     dir_format_gentime(expiry, exp);
     memset(&m, 0, sizeof(m));

@@ -315,18 +315,6 @@ static int copy_name(char *dst, size_t cap, const char *text)
     return 1;
 }
 
-/* 18 of [A-Z0-9], then the end: a normalised CURP's shape.  The whole
- * check (date, state, check digit) ran where the CURP came in (the login
- * form); running it again here cost ~800 instructions a login. */
-static int curp_shape_ok(const char *curp)
-{
-    for (int i = 0; i < ICSOE_CURP_LEN; i++) {
-        if (!((curp[i] >= 'A' && curp[i] <= 'Z') || (curp[i] >= '0' && curp[i] <= '9')))
-            return 0;
-    }
-    return curp[ICSOE_CURP_LEN] == '\0';
-}
-
 int icsoe_session_new(request_rec *r, icsoe_session *s, const char *curp,
                       const char *name, long long epoch)
 {
@@ -336,7 +324,9 @@ int icsoe_session_new(request_rec *r, icsoe_session *s, const char *curp,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (curp && curp[0]) {
-        if (!curp_shape_ok(curp)) {
+        /* the whole check (date, state, check digit) ran where the CURP
+         * came in (the login form); here its shape is enough */
+        if (!icsoe_curp_shape_ok(curp)) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, ICSOE_LOGNO(0306)
                           "refusing a session for a malformed CURP");
             goto fail;

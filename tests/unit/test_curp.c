@@ -300,6 +300,21 @@ static void test_messages_and_names(void **state)
                         "La CURP no es válida.");
 }
 
+/* The shape alone: 18 of [A-Z0-9], nothing else checked. */
+static void test_shape_ok(void **state)
+{
+    (void)state;
+    assert_true(icsoe_curp_shape_ok("GODE561231HDFRRN09"));
+    assert_true(icsoe_curp_shape_ok("ZZZZ999999ZZZZZZ99")); /* no date check */
+    assert_false(icsoe_curp_shape_ok("gode561231hdfrrn09"));
+    assert_false(icsoe_curp_shape_ok("GODE561231HDFRRN0"));
+    assert_false(icsoe_curp_shape_ok("GODE561231HDFRRN091"));
+    assert_false(icsoe_curp_shape_ok("GODE561231HDFRRN0 "));
+    assert_false(icsoe_curp_shape_ok("GOD\xc3\x91" "561231HDFRRN0"));
+    assert_false(icsoe_curp_shape_ok(""));
+    assert_false(icsoe_curp_shape_ok(NULL));
+}
+
 int main(void)
 {
     static const struct CMUnitTest fixed[] = {
@@ -312,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_every_state_code),
         cmocka_unit_test(test_check_digit_alphabet),
         cmocka_unit_test(test_messages_and_names),
+        cmocka_unit_test(test_shape_ok),
     };
     size_t ncases = sizeof(cases) / sizeof(cases[0]);
     size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
