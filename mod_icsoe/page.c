@@ -9,6 +9,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 
+#include "curp.h"
 #include "mod_icsoe.h"
 
 #define ICSOE_CSP "default-src 'none'; style-src 'self'; img-src 'self'; " \
@@ -308,15 +309,11 @@ void icsoe_audit_init(apr_pool_t *p)
         memcpy(audit_node, safe, strlen(safe) + 1);
 }
 
-/* s as ap_escape_logitem would give it: itself when it is only letters
- * and digits (a normalised CURP: no escaping copy), else the copy. */
+/* s as ap_escape_logitem would give it: itself when it has a normalised
+ * CURP's shape (nothing to escape: no copy), else the escaped copy. */
 static const char *audit_item(request_rec *r, const char *s)
 {
-    for (const char *p = s; *p != '\0'; p++) {
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
-            return ap_escape_logitem(r->pool, s);
-    }
-    return s;
+    return icsoe_curp_shape_ok(s) ? s : ap_escape_logitem(r->pool, s);
 }
 
 void icsoe_audit(request_rec *r, const char *event, const char *curp,
